@@ -1,0 +1,3 @@
+from .convnext_v2 import ConvNeXtV2, ConvNeXtV2Block
+
+__all__ = ['ConvNeXtV2', 'ConvNeXtV2Block']

@@ -1,0 +1,4 @@
+from .grn import GRN
+from .visible_set import VisibleSet
+
+__all__ = ['GRN', 'VisibleSet']

@@ -1,0 +1,41 @@
+"""Global Response Normalization (GRN), the layer ConvNeXt V2 adds to ConvNeXt."""
+import torch
+from torch import nn
+
+
+class GRN(nn.Module):
+    """Global Response Normalization on channel-last features.
+
+    ``GRN(x) = gamma * (x * N(x)) + beta + x`` where ``G(x)`` is the L2 norm of
+    each channel over the spatial positions of one sample and
+    ``N(x) = G(x) / (mean_c G(x) + eps)``.
+
+    The input is ``(N, ..., C)``: every dimension between the batch and the
+    channel one is spatial. A dense map is ``(N, H, W, C)``; the packed visible
+    positions of a masked batch are ``(N, K, C)``, so the same call gives GRN
+    per sample over that sample's visible positions only.
+
+    ``gamma`` and ``beta`` are 1-D, so OpenMMLab's layer-decay optimizer
+    constructors exempt them from weight decay. Both start at zero: GRN starts
+    as the identity.
+
+    Args:
+        channels: Number of channels C.
+        eps: Added to the mean response to avoid division by zero.
+    """
+
+    def __init__(self, channels: int, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.channels = channels
+        self.eps = eps
+        self.gamma = nn.Parameter(torch.zeros(channels))
+        self.beta = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        spatial_dims = tuple(range(1, x.dim() - 1))
+        gx = torch.linalg.vector_norm(x, ord=2, dim=spatial_dims, keepdim=True)
+        nx = gx / (gx.mean(dim=-1, keepdim=True) + self.eps)
+        return torch.addcmul(self.beta + x, self.gamma, x * nx)
+
+    def extra_repr(self) -> str:
+        return f'{self.channels}, eps={self.eps}'

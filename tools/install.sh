@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Create .venv at the repository root with the whole OpenMMLab stack, CPU ops compiled.
+#
+# Idempotent: re-running it on a ready .venv only re-installs this package.
+# The compiled mmcv wheel is cached outside the clone ($MMCV_WHEEL_CACHE,
+# default ~/.cache/mmconvnextv2) so that a second install takes seconds.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${VENV:-$ROOT/.venv}"
+PYTHON="${PYTHON:-python3.11}"
+CACHE="${MMCV_WHEEL_CACHE:-$HOME/.cache/mmconvnextv2}"
+
+# --- pins, and why ---------------------------------------------------------
+# torch 2.14.1 / torchvision 0.29.1: the pair whose wheels match each other on this
+#   machine (torch 2.13's CPU file cannot load PyPI's torchvision ops, which mmpretrain imports).
+TORCH_PINS=(torch==2.14.1 torchvision==0.29.1)
+# mmcv 2.1.0: mmdet 3.3.0 and mmsegmentation 1.2.2 refuse mmcv>=2.2, and 2.1.0 is
+#   published as source only, so we compile it (CPU ops) once and cache the wheel.
+MMCV_VERSION=2.1.0
+# setuptools >=77.0.3 (torch's floor) and <81: mmengine resolves `mmdet::`/`mmseg::`
+#   config bases through pkg_resources, which setuptools 81 removed.
+SETUPTOOLS_PIN='setuptools>=77.0.3,<81'
+# The OpenMMLab releases this project is tested against (setup.py keeps the ranges).
+OPENMMLAB_PINS=(mmengine==0.10.7 mmdet==3.3.0 mmsegmentation==1.2.2 mmpretrain==1.2.0)
+
+log() { printf '[install %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+start=$(date +%s)
+
+if [ ! -x "$VENV/bin/python" ]; then
+  log "creating $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
+
+"${PIP[@]}" install -q --upgrade pip "$SETUPTOOLS_PIN" wheel ninja psutil
+log "torch"
+"${PIP[@]}" install -q "${TORCH_PINS[@]}" "$SETUPTOOLS_PIN"
+
+torch_tag=$("$VENV/bin/python" -c 'import torch; print(torch.__version__.split("+")[0])')
+wheel_dir="$CACHE/mmcv-$MMCV_VERSION-torch$torch_tag"
+wheel=$(ls "$wheel_dir"/mmcv-"$MMCV_VERSION"-*.whl 2>/dev/null | head -n 1 || true)
+if [ -z "$wheel" ]; then
+  log "building mmcv $MMCV_VERSION with CPU ops (about 13 minutes on 2 cores)"
+  src=$(mktemp -d)
+  "${PIP[@]}" download -q --no-deps --no-build-isolation --no-binary :all: \
+      "mmcv==$MMCV_VERSION" -d "$src"
+  tar -xzf "$src/mmcv-$MMCV_VERSION.tar.gz" -C "$src"
+  # torch 2.14's headers need C++20; mmcv 2.1.0's setup.py hard-codes C++17.
+  sed -i 's/-std=c++17/-std=c++20/g' "$src/mmcv-$MMCV_VERSION/setup.py"
+  mkdir -p "$wheel_dir"
+  tmp_out=$(mktemp -d)
+  MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-2}" "${PIP[@]}" wheel -q --no-deps \
+      --no-build-isolation "$src/mmcv-$MMCV_VERSION" -w "$tmp_out"
+  # move into the cache only once complete: no half-written wheel is ever cached
+  mv "$tmp_out"/mmcv-*.whl "$wheel_dir"/
+  rm -rf "$src" "$tmp_out"
+  wheel=$(ls "$wheel_dir"/mmcv-"$MMCV_VERSION"-*.whl | head -n 1)
+fi
+log "mmcv from $wheel"
+"${PIP[@]}" install -q "$wheel" "$SETUPTOOLS_PIN"
+
+log "OpenMMLab packages and mmconvnextv2 (editable, with test extras)"
+"${PIP[@]}" install -q "${OPENMMLAB_PINS[@]}" "$SETUPTOOLS_PIN"
+"${PIP[@]}" install -q -e "$ROOT[tests]" "$SETUPTOOLS_PIN"
+# mmdet's requirements can upgrade setuptools silently: pin it again.
+"${PIP[@]}" install -q "$SETUPTOOLS_PIN"
+
+"$VENV/bin/python" -c 'import mmcv.ops, mmdet, mmseg, mmpretrain, mmconvnextv2; print("stack OK")'
+touch "$VENV/.installed"
+log "done in $(( $(date +%s) - start )) s"
