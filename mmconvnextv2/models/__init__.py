@@ -1,5 +1,10 @@
 """Models of mmconvnextv2, registered into mmpretrain's MODELS on import."""
-from .backbones import ConvNeXtV2, ConvNeXtV2Block
+from .backbones import ConvNeXtV2, ConvNeXtV2Block, dense_masked_forward
 from .layers import GRN, VisibleSet
+from .necks import FCMAEDecoder
+from .selfsup import FCMAE
 
-__all__ = ['ConvNeXtV2', 'ConvNeXtV2Block', 'GRN', 'VisibleSet']
+__all__ = [
+    'ConvNeXtV2', 'ConvNeXtV2Block', 'dense_masked_forward', 'GRN',
+    'VisibleSet', 'FCMAEDecoder', 'FCMAE'
+]

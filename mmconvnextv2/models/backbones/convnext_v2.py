@@ -111,8 +111,8 @@ class ConvNeXtV2(BaseBackbone):
         in_channels: Image channels.
         stem_patch_size: Stride of the stem convolution.
         drop_path_rate: Stochastic depth rate, rising linearly over the blocks.
-        out_indices: Stages whose outputs are returned; negative counts from
-            the end. The caller's sequence is not modified.
+        out_indices: Stages whose outputs are returned (in stage order);
+            negative counts from the end. The caller's sequence is not modified.
         frozen_stages: Freeze the stem/downsampling layers, blocks and output
             norms of the first ``frozen_stages`` stages.
         gap_before_final_norm: Average-pool each output before its norm and
@@ -184,7 +184,8 @@ class ConvNeXtV2(BaseBackbone):
                 nn.Conv2d(c[i - 1], c[i], kernel_size=2, stride=2))
             for i in range(1, self.num_stages)
         ])
-        rates = torch.linspace(0, drop_path_rate, sum(self.depths)).tolist()
+        total = sum(self.depths)
+        rates = [drop_path_rate * b / max(total - 1, 1) for b in range(total)]
         self.stages = nn.ModuleList()
         for s, depth in enumerate(self.depths):
             first = sum(self.depths[:s])
@@ -226,7 +227,7 @@ class ConvNeXtV2(BaseBackbone):
                 raise ValueError(f'out_indices entry {index} is out of range '
                                  f'for {num_stages} stages')
             parsed.append(index % num_stages)
-        return tuple(parsed)
+        return tuple(sorted(set(parsed)))  # outputs come in stage order
 
     @property
     def total_stride(self) -> int:

@@ -1,0 +1,22 @@
+# The README's commands. Each installs the environment first when .venv is missing.
+#   make quickstart   FCMAE pre-training -> Mask R-CNN + UperNet -> mAP / mIoU table
+#   make test         the test suite
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: install quickstart test clean
+
+$(VENV)/.installed: setup.py tools/install.sh
+	bash tools/install.sh
+
+install: $(VENV)/.installed
+
+quickstart: install
+	$(PY) tools/quickstart.py $(ARGS)
+
+test: install
+	$(PY) -m pytest tests -q -ra --durations=15 $(PYTEST_ARGS)
+
+clean:
+	rm -rf work_dirs/quickstart

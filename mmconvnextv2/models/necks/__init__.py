@@ -1,0 +1,3 @@
+from .fcmae_decoder import FCMAEDecoder
+
+__all__ = ['FCMAEDecoder']

@@ -1,0 +1,3 @@
+from .fcmae import FCMAE
+
+__all__ = ['FCMAE']

@@ -1,0 +1,112 @@
+"""FCMAE: fully convolutional masked autoencoder pre-training of ConvNeXt V2.
+
+The encoder is the :class:`ConvNeXtV2` backbone itself, called as
+``backbone(x, mask=mask)``: it computes at visible positions only, with GRN per
+sample over that sample's visible positions (not the batch-wide reduction of
+the official MinkowskiEngine code). The ``backbone.*`` weights of an FCMAE
+checkpoint therefore load unchanged into every downstream backbone.
+"""
+from typing import Dict, List, Optional
+
+import torch
+from mmengine.logging import MMLogger
+from mmpretrain.models.selfsup.base import BaseSelfSupervisor
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+
+@MODELS.register_module()
+class FCMAE(BaseSelfSupervisor):
+    """FCMAE algorithm (mmpretrain self-supervisor).
+
+    Args:
+        backbone: A ``ConvNeXtV2`` config; FCMAE configs use
+            ``out_indices=-1, gap_before_final_norm=False, norm_outputs=False``.
+        neck: The decoder, e.g. ``FCMAEDecoder``.
+        head: The loss head, mmpretrain's ``MAEPretrainHead`` (MSE on masked
+            patches, optional ``norm_pix`` target; off by default, as in the
+            official code).
+        mask_ratio: Fraction of patches masked, in (0, 1); every sample gets
+            exactly ``num_patches - int(num_patches * (1 - mask_ratio))``.
+        init_cfg: ``dict(type='Pretrained', checkpoint=...)`` reads an FCMAE
+            checkpoint in any known layout (official raw training files with
+            their decoder, released encoder-only files, ours).
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: dict,
+                 head: dict,
+                 mask_ratio: float = 0.6,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        if not 0 < mask_ratio < 1:
+            raise ValueError(f'mask_ratio must be in (0, 1), got {mask_ratio}')
+        super().__init__(backbone=backbone, neck=neck, head=head,
+                         data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.mask_ratio = mask_ratio
+        self.patch_size = self.backbone.total_stride
+        encoder_width = self.backbone.channels[-1]
+        if self.neck.in_channels != encoder_width:
+            raise ValueError(f'decoder in_channels {self.neck.in_channels} != '
+                             f'encoder width {encoder_width}')
+        for part in (self.neck, self.head):
+            if getattr(part, 'patch_size', self.patch_size) != self.patch_size:
+                raise ValueError(
+                    f'{type(part).__name__} patch_size {part.patch_size} != '
+                    f'the backbone total stride {self.patch_size}')
+
+    def init_weights(self) -> None:
+        """Random init; with a ``Pretrained`` init_cfg, then load the file,
+        converting its layout, and report a decoder missing from it."""
+        cfg = self.init_cfg
+        if not (isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'):
+            return super().init_weights()
+        for module in (self.backbone, self.neck, self.head):
+            module.init_weights()
+        from ...checkpoint import load_fcmae_checkpoint
+        load_fcmae_checkpoint(self, cfg['checkpoint'],
+                              map_location=cfg.get('map_location', 'cpu'))
+        self._is_init = True
+
+    def generate_mask(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Random patch mask, bool ``(N, H/P, W/P)``, True = masked; the same
+        number of masked patches in every sample. Uses torch's global RNG, so
+        mmengine's ``randomness.seed`` makes it reproducible."""
+        n, _, h, w = inputs.shape
+        p = self.patch_size
+        if h % p or w % p:
+            raise ValueError(f'image size {h}x{w} is not divisible by the patch '
+                             f'size {p} (the backbone total stride)')
+        if h != w:
+            raise ValueError(f'FCMAE needs square images, got {h}x{w}')
+        num_patches = (h // p) * (w // p)
+        num_keep = int(num_patches * (1 - self.mask_ratio))
+        if num_keep < 1 or num_keep == num_patches:
+            raise ValueError(
+                f'mask_ratio {self.mask_ratio} keeps {num_keep} of '
+                f'{num_patches} patches: need at least one kept and one masked')
+        order = torch.rand(n, num_patches, device=inputs.device).argsort(dim=1)
+        mask = torch.zeros(n, num_patches, dtype=torch.bool, device=inputs.device)
+        mask.scatter_(1, order[:, num_keep:], True)
+        return mask.view(n, h // p, w // p)
+
+    def extract_feat(self, inputs: torch.Tensor):
+        """Dense features of the (unmasked) encoder."""
+        return self.backbone(inputs)
+
+    def reconstruct(self, inputs: torch.Tensor,
+                    mask: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
+        """Predicted pixels ``(N, L, P*P*C)`` and the mask ``(N, h, w)``."""
+        if mask is None:
+            mask = self.generate_mask(inputs)
+        latent = self.backbone(inputs, mask=mask)[-1]
+        pred = self.neck(latent, mask)
+        return dict(pred=pred.flatten(2).transpose(1, 2), mask=mask)
+
+    def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
+             **kwargs) -> Dict[str, torch.Tensor]:
+        """Mask, encode the visible patches, decode, MSE on masked patches."""
+        out = self.reconstruct(inputs)
+        mask = out['mask'].flatten(1).to(out['pred'].dtype)
+        return dict(loss=self.head.loss(out['pred'], inputs, mask))
