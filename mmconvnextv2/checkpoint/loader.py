@@ -92,4 +92,59 @@ def load_backbone_checkpoint(backbone: nn.Module,
     load_state_dict(backbone, weights, strict=False, logger=logger)
 
 
-__all__ = ['check_arch', 'load_backbone_checkpoint']
+def check_decoder(neck: nn.Module, neck_state: Mapping[str, Tensor],
+                  source: str) -> None:
+    """Raise a clear error when a checkpoint's FCMAE decoder has another
+    width, depth or patch size than the model's ``FCMAEDecoder``."""
+    found = dict(
+        width=neck_state['proj.weight'].shape[0]
+        if 'proj.weight' in neck_state else None,
+        depth=len({k.split('.')[1] for k in neck_state
+                   if k.startswith('decoder.')}),
+        outputs=neck_state['pred.weight'].shape[0]
+        if 'pred.weight' in neck_state else None)
+    want = dict(width=neck.embed_dims, depth=len(neck.decoder),
+                outputs=neck.pred.out_channels)
+    for what, value in found.items():
+        if value is not None and value != want[what]:
+            raise ValueError(
+                f'checkpoint {source} holds an FCMAE decoder with {what} '
+                f'{value}, but the model\'s decoder has {what} {want[what]} '
+                f'(decoder {found} vs model {want})')
+
+
+def load_fcmae_checkpoint(model: nn.Module, filename: Union[str, os.PathLike],
+                          map_location: Optional[str] = 'cpu') -> None:
+    """Load an FCMAE checkpoint of any known layout into an ``FCMAE`` model.
+
+    Official raw training files bring their decoder; released encoder-only
+    files (and downstream checkpoints) do not, which is logged as a warning:
+    the decoder then keeps its random initialisation.
+
+    Raises:
+        ValueError: Unknown layout, another encoder size or decoder shape.
+    """
+    source = os.fspath(filename)
+    logger = MMLogger.get_current_instance()
+    state = unwrap_state(read_checkpoint(source, map_location=map_location))
+    layout = detect_layout(state)
+    full = convert_state(state, layout)
+    check_arch(model.backbone, backbone_part(full), source)
+    neck_state = {k[len('neck.'):]: v for k, v in full.items()
+                  if k.startswith('neck.')}
+    if neck_state:
+        check_decoder(model.neck, neck_state, source)
+    else:
+        logger.warning(f'checkpoint {source} ({layout} layout) has no FCMAE '
+                       'decoder: the decoder (neck.*) starts from random init')
+    full = type(full)((k, v) for k, v in full.items()
+                      if k.startswith(('backbone.', 'neck.')))
+    logger.info(f'load FCMAE weights from {source}: {layout} layout, '
+                f'{len(full)} tensors')
+    load_state_dict(model, full, strict=False, logger=logger)
+
+
+__all__ = [
+    'check_arch', 'check_decoder', 'load_backbone_checkpoint',
+    'load_fcmae_checkpoint'
+]

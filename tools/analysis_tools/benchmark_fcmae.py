@@ -13,7 +13,7 @@ Example: ``python tools/analysis_tools/benchmark_fcmae.py --archs atto tiny``
 import argparse
 import statistics
 import time
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Tuple
 
 import torch
 from mmengine.registry import init_default_scope
@@ -60,38 +60,35 @@ def dense_masked_loss(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
     return model.head.loss(pred, x, mask.flatten(1).to(pred.dtype))
 
 
-def median_step(step: Callable[[], torch.Tensor], model: torch.nn.Module,
-                warmup: int, repeats: int) -> float:
-    times = []
-    for i in range(warmup + repeats):
-        model.zero_grad(set_to_none=True)
-        start = time.perf_counter()
-        step().backward()
-        if i >= warmup:
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def benchmark(arch: str, batch: int, warmup: int, repeats: int) -> Dict[str, float]:
+def benchmark(arch: str, batch: int, warmup: int,
+              repeats: int) -> Dict[str, float]:
+    """Median seconds per step of each path; the paths take turns in every
+    round so that background load affects them alike."""
     torch.manual_seed(0)
     x = torch.randn(batch, 3, 224, 224)
     ours = build_fcmae(arch).train()
     spark = build_spark(arch).train()
-    return {
-        'ours (sparse)': median_step(
-            lambda: ours.loss(x, [])['loss'], ours, warmup, repeats),
-        'dense-masked': median_step(
-            lambda: dense_masked_loss(ours, x), ours, warmup, repeats),
-        'mmpretrain SparK': median_step(
-            lambda: spark.loss(x, [])['loss'], spark, warmup, repeats),
+    steps: Dict[str, Tuple[torch.nn.Module, Callable[[], torch.Tensor]]] = {
+        'ours (sparse)': (ours, lambda: ours.loss(x, [])['loss']),
+        'dense-masked': (ours, lambda: dense_masked_loss(ours, x)),
+        'mmpretrain SparK': (spark, lambda: spark.loss(x, [])['loss']),
     }
+    times: Dict[str, List[float]] = {name: [] for name in steps}
+    for round_ in range(warmup + repeats):
+        for name, (model, step) in steps.items():
+            model.zero_grad(set_to_none=True)
+            start = time.perf_counter()
+            step().backward()
+            if round_ >= warmup:
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def main(argv: List[str] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--archs', nargs='+', default=['atto', 'tiny'])
     parser.add_argument('--batch', type=int, default=8)
-    parser.add_argument('--warmup', type=int, default=1)
+    parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--repeats', type=int, default=5)
     args = parser.parse_args(argv)
     init_default_scope('mmpretrain')
