@@ -1,4 +1,5 @@
 from .grn import GRN
+from .norm import LayerNorm2d
 from .visible_set import VisibleSet
 
-__all__ = ['GRN', 'VisibleSet']
+__all__ = ['GRN', 'LayerNorm2d', 'VisibleSet']

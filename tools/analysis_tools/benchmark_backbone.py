@@ -1,0 +1,133 @@
+"""Backbone throughput: ConvNeXtV2 vs mmpretrain's ConvNeXt (GRN, no LayerScale)
+vs timm's convnextv2, identical weights, one process; and memory with/without
+``with_cp``.
+
+Throughput is images/s of forward + backward at 224 (median over rounds in
+which the three models take turns). Memory is the size of the tensors saved
+for backward (what ``with_cp`` trades for recomputation); on a GPU the peak
+allocated memory is printed too. ``--amp --channels-last`` apply on a GPU.
+
+Example: ``python tools/analysis_tools/benchmark_backbone.py --archs tiny base``
+"""
+import argparse
+import statistics
+import time
+from contextlib import nullcontext
+from typing import Callable, Dict, List
+
+import timm
+import torch
+from mmpretrain.models import ConvNeXt
+
+import mmconvnextv2  # noqa: F401
+from mmconvnextv2.checkpoint import convert_checkpoint
+from mmconvnextv2.models import ConvNeXtV2
+
+
+def build_models(arch: str) -> Dict[str, torch.nn.Module]:
+    """The three implementations holding the same (timm-initialised) weights."""
+    reference = timm.create_model(f'convnextv2_{arch}', pretrained=False,
+                                  num_classes=0)
+    ours = ConvNeXtV2(arch=arch, out_indices=-1)
+    state = convert_checkpoint(reference.state_dict())
+    ours.load_state_dict({k[9:]: v for k, v in state.items()
+                          if k.startswith('backbone.')}, strict=True)
+    theirs = ConvNeXt(arch=arch, use_grn=True, layer_scale_init_value=0.,
+                      out_indices=-1)
+    missing = theirs.load_state_dict(ours.state_dict(), strict=False)
+    assert not missing.missing_keys, missing
+    return {'ours ConvNeXtV2': ours, 'mmpretrain ConvNeXt': theirs,
+            'timm convnextv2': reference}
+
+
+def saved_bytes(step: Callable[[], torch.Tensor]) -> int:
+    """Bytes of the distinct tensors autograd saves for backward in ``step``."""
+    seen: Dict[int, int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        storage = t.untyped_storage()
+        seen[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        loss = step()
+    loss.backward()
+    return sum(seen.values())
+
+
+def run(arch: str, batch: int, rounds: int, device: str, amp: bool,
+        channels_last: bool) -> None:
+    torch.manual_seed(0)
+    models = build_models(arch)
+    for model in models.values():  # (mmpretrain's ConvNeXt.train returns None)
+        model.to(device).train()
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    x = torch.randn(batch, 3, 224, 224, device=device).contiguous(
+        memory_format=fmt)
+    if channels_last:
+        for m in models.values():
+            m.to(memory_format=torch.channels_last)
+    autocast = (lambda: torch.autocast(device, dtype=torch.float16)) if amp \
+        else nullcontext
+
+    def step(model: torch.nn.Module) -> torch.Tensor:
+        with autocast():
+            out = model(x)
+        out = out[-1] if isinstance(out, tuple) else out
+        return out.float().pow(2).mean()
+
+    with torch.no_grad():  # the same weights give the same features
+        a = models['ours ConvNeXtV2'](x)[-1].float()
+        b = models['timm convnextv2'](x).float()
+        err = (a - b).abs().max().item()
+    times: Dict[str, List[float]] = {k: [] for k in models}
+    for r in range(rounds + 1):
+        for name, model in models.items():
+            model.zero_grad(set_to_none=True)
+            if device == 'cuda':
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            step(model).backward()
+            if device == 'cuda':
+                torch.cuda.synchronize()
+            if r:  # round 0 warms up
+                times[name].append(time.perf_counter() - start)
+    base = batch / statistics.median(times['mmpretrain ConvNeXt'])
+    print(f'\n{arch} @224, batch {batch}, {device}'
+          f'{", AMP fp16" if amp else ""}{", channels_last" if channels_last else ""}'
+          f' (max |ours - timm| feature diff {err:.1e})')
+    for name, t in times.items():
+        ips = batch / statistics.median(t)
+        print(f'  {name:20s} {ips:8.2f} img/s   {ips / base:5.2f}x mmpretrain')
+
+    ours = models['ours ConvNeXtV2']
+    for with_cp in (False, True):
+        for block in (b for stage in ours.stages for b in stage):
+            block.with_cp = with_cp
+        if device == 'cuda':
+            torch.cuda.reset_peak_memory_stats()
+        saved = saved_bytes(lambda: step(ours))
+        peak = (f', peak allocated {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB'
+                if device == 'cuda' else '')
+        print(f'  ours with_cp={str(with_cp):5s}   saved for backward '
+              f'{saved / 2**20:8.1f} MiB{peak}')
+
+
+def main(argv: List[str] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--archs', nargs='+', default=['tiny', 'base'])
+    parser.add_argument('--batch', type=int, default=8)
+    parser.add_argument('--rounds', type=int, default=5)
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available()
+                        else 'cpu')
+    parser.add_argument('--amp', action='store_true')
+    parser.add_argument('--channels-last', action='store_true')
+    args = parser.parse_args(argv)
+    print(f'torch {torch.__version__}, {torch.get_num_threads()} CPU threads')
+    for arch in args.archs:
+        run(arch, args.batch, args.rounds, args.device, args.amp,
+            args.channels_last)
+
+
+if __name__ == '__main__':
+    main()
