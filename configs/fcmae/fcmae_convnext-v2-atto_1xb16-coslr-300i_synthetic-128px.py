@@ -16,7 +16,9 @@ train_pipeline = [
 train_dataloader = dict(
     batch_size=16,
     num_workers=2,
-    persistent_workers=False,
+    persistent_workers=True,
+    # a small folder: iterate without restarting the workers every epoch
+    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         _delete_=True,
         type='CustomDataset',  # a folder of unlabelled images

@@ -1,0 +1,88 @@
+"""Run-time adjustments shared by tools/train.py and tools/test.py."""
+import pickle
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.logging import HistoryBuffer, print_log
+
+
+def enable_amp(cfg: Config) -> None:
+    """Switch the optimiser wrapper to mmengine's AmpOptimWrapper (fp16 with
+    dynamic loss scaling on a GPU). mmengine's AMP wrapper needs an
+    accelerator: on a CPU-only machine this raises a clear error instead."""
+    if not torch.cuda.is_available():
+        raise RuntimeError('--amp needs a GPU (mmengine\'s AmpOptimWrapper '
+                           'does not run on CPU); drop --amp on this machine')
+    wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if wrapper != 'AmpOptimWrapper':
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+
+def fix_collate_scope(cfg: Config) -> None:
+    """Drop the ``_scope_`` key that mmengine adds to the dicts of a base
+    config inherited across packages (``mmpretrain::...``): the Runner passes
+    every key of ``collate_fn`` to the function, which then fails with
+    "default_collate() got an unexpected keyword argument '_scope_'"."""
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(name)
+        if isinstance(loader, dict) and isinstance(loader.get('collate_fn'), dict):
+            loader['collate_fn'].pop('_scope_', None)
+
+
+def _revert_sync_bn(node) -> None:
+    """Replace every ``SyncBN`` norm type in a config tree by ``BN``."""
+    if isinstance(node, dict):
+        if node.get('type') == 'SyncBN':
+            node['type'] = 'BN'
+        for value in node.values():
+            _revert_sync_bn(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _revert_sync_bn(value)
+
+
+def adapt_to_machine(cfg: Config) -> None:
+    """Make a GPU recipe run on what this machine has: without CUDA use the
+    gloo backend for distributed runs, and BN instead of SyncBN when not
+    distributed (SyncBN needs a process group). AMP configs on CPU fall back
+    to the plain optimiser wrapper. Each change is logged."""
+    if torch.cuda.is_available():
+        return
+    dist_cfg = cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    if dist_cfg.get('backend', 'nccl') == 'nccl':
+        dist_cfg['backend'] = 'gloo'
+        print_log('no CUDA: distributed backend nccl -> gloo', logger='current')
+    if cfg.get('launcher', 'none') == 'none':
+        _revert_sync_bn(cfg.get('model', {}))
+    wrapper = cfg.get('optim_wrapper', {})
+    if wrapper.get('type') == 'AmpOptimWrapper':
+        wrapper['type'] = 'OptimWrapper'
+        wrapper.pop('loss_scale', None)
+        print_log('no CUDA: AmpOptimWrapper -> OptimWrapper (fp32)',
+                  logger='current')
+
+
+def _history_buffer_method(obj: object, name: str) -> object:
+    """Stand-in for ``getattr`` while unpickling: mmengine's HistoryBuffer
+    pickles its statistics methods (``getattr(HistoryBuffer, 'mean')``);
+    nothing else may be looked up."""
+    if (obj is HistoryBuffer or isinstance(obj, HistoryBuffer)) \
+            and not name.startswith('_'):
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'refusing getattr({type(obj).__name__}, {name!r}) in a checkpoint')
+
+
+def trust_mmengine_checkpoints() -> None:
+    """Let torch's weights-only loader (the default since torch 2.6) read the
+    non-tensor objects that mmengine itself writes into checkpoints (message
+    hub buffers, numpy values), so ``--resume``, ``load_from`` and
+    tools/test.py work on them, without allowing arbitrary code."""
+    core = getattr(np, '_core', None) or np.core
+    types = [HistoryBuffer, np.ndarray, np.dtype, core.multiarray._reconstruct,
+             core.multiarray.scalar, (_history_buffer_method, 'builtins.getattr')]
+    types += [cls for cls in vars(np.dtypes).values()
+              if isinstance(cls, type) and issubclass(cls, np.dtype)]
+    torch.serialization.add_safe_globals(types)

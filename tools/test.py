@@ -1,0 +1,94 @@
+"""Evaluate a checkpoint with any mmconvnextv2 config and print its metrics
+(COCO bbox/segm mAP for Mask R-CNN, mIoU for UperNet, accuracy for
+classifiers). The metrics also land in ``<work_dir>/<timestamp>/<timestamp>.json``.
+
+    python tools/test.py CONFIG CHECKPOINT [--show-dir vis] [--out preds.pkl]
+    bash tools/dist_test.sh CONFIG CHECKPOINT 8
+"""
+import argparse
+import os
+import os.path as osp
+from typing import Dict, List, Optional
+
+from mmengine.config import Config, DictAction
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+import mmconvnextv2  # noqa: F401  (registers our modules)
+from mmconvnextv2.runtime import (adapt_to_machine, fix_collate_scope,
+                                  trust_mmengine_checkpoints)
+
+# the visualisation hook of each task (the config's default_scope)
+VIS_HOOKS = {'mmdet': 'DetVisualizationHook', 'mmseg': 'SegVisualizationHook',
+             'mmpretrain': 'VisualizationHook'}
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test (evaluate) a model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='where logs and metrics go')
+    parser.add_argument('--out', help='dump the raw predictions to this pickle')
+    parser.add_argument('--show-dir', help='write drawn predictions into '
+                        '<work_dir>/<timestamp>/<show-dir>')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, key=value')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'])
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def enable_visualisation(cfg: Config, show_dir: str) -> None:
+    """Turn on the task's visualisation hook, drawing into ``show_dir``."""
+    scope = cfg.get('default_scope', 'mmpretrain')
+    hook = cfg.default_hooks.get('visualization')
+    if hook is None:
+        hook = cfg.default_hooks.visualization = dict(type=VIS_HOOKS[scope])
+    if scope == 'mmpretrain':
+        hook.update(enable=True, out_dir=show_dir)
+    else:
+        hook.update(draw=True, test_out_dir=show_dir)
+        hook.pop('show', None)
+
+
+def build_config(args: argparse.Namespace) -> Config:
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    if args.show_dir:
+        enable_visualisation(cfg, args.show_dir)
+    if args.out:
+        cfg.test_evaluator = list(cfg.test_evaluator) if isinstance(
+            cfg.test_evaluator, (list, tuple)) else [cfg.test_evaluator]
+        cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.out))
+    fix_collate_scope(cfg)
+    adapt_to_machine(cfg)
+    return cfg
+
+
+def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
+    args = parse_args(argv)
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
+    cfg = build_config(args)
+    trust_mmengine_checkpoints()
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
+        else RUNNERS.build(cfg)
+    metrics = runner.test()
+    for name, value in metrics.items():
+        print(f'{name}: {value}')
+    return metrics
+
+
+if __name__ == '__main__':
+    main()
