@@ -1,5 +1,6 @@
 """Run-time adjustments shared by tools/train.py and tools/test.py."""
 import pickle
+from typing import Optional
 
 import numpy as np
 import torch
@@ -18,6 +19,24 @@ def enable_amp(cfg: Config) -> None:
     if wrapper != 'AmpOptimWrapper':
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+
+def merge_cfg_options(cfg: Config, options: Optional[dict]) -> None:
+    """``--cfg-options`` as mmengine applies them, except that a dotted key may
+    also fill an entry that is ``None`` in the config, e.g.
+    ``model.backbone.init_cfg.type=Pretrained`` where ``init_cfg=None``."""
+    if not options:
+        return
+    for key in options:
+        node = cfg
+        parts = key.split('.')
+        for i, part in enumerate(parts[:-1]):
+            if not hasattr(node, 'keys') or part not in node:  # Config or dict
+                break
+            if node[part] is None:
+                node[part] = dict()
+            node = node[part]
+    cfg.merge_from_dict(options)
 
 
 def fix_collate_scope(cfg: Config) -> None:

@@ -16,6 +16,7 @@ from mmengine.runner import Runner
 
 import mmconvnextv2  # noqa: F401  (registers our modules)
 from mmconvnextv2.runtime import (adapt_to_machine, fix_collate_scope,
+                                  merge_cfg_options,
                                   trust_mmengine_checkpoints)
 
 # the visualisation hook of each task (the config's default_scope)
@@ -57,8 +58,7 @@ def enable_visualisation(cfg: Config, show_dir: str) -> None:
 def build_config(args: argparse.Namespace) -> Config:
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     if args.work_dir:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:

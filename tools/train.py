@@ -19,7 +19,8 @@ from mmengine.runner import Runner
 
 import mmconvnextv2  # noqa: F401  (registers our modules)
 from mmconvnextv2.runtime import (adapt_to_machine, enable_amp,
-                                  fix_collate_scope, trust_mmengine_checkpoints)
+                                  fix_collate_scope, merge_cfg_options,
+                                  trust_mmengine_checkpoints)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -49,8 +50,7 @@ def build_config(args: argparse.Namespace) -> Config:
     """Load the config and apply the command line to it."""
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     if args.work_dir:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
