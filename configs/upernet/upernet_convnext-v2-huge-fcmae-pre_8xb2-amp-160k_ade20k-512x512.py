@@ -1,0 +1,12 @@
+# As the base-size config, for ConvNeXt V2-huge (FCMAE pre-trained).
+_base_ = ['./upernet_convnext-v2-base-fcmae-pre_8xb2-amp-160k_ade20k-512x512.py']
+
+checkpoint_file = 'https://dl.fbaipublicfiles.com/convnext/convnextv2/pt_only/convnextv2_huge_1k_224_fcmae.pt'  # noqa
+
+model = dict(
+    backbone=dict(
+        arch='huge',
+        with_cp=True,  # recompute blocks in backward: fits 2 images per GPU
+        init_cfg=dict(type='Pretrained', checkpoint=checkpoint_file)),
+    decode_head=dict(in_channels=[352, 704, 1408, 2816]),
+    auxiliary_head=dict(in_channels=1408))
