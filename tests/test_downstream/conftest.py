@@ -13,3 +13,8 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        'markers', 'slow: takes a minute or more (still in the default run)')
