@@ -43,16 +43,23 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def enable_visualisation(cfg: Config, show_dir: str) -> None:
-    """Turn on the task's visualisation hook, drawing into ``show_dir``."""
+    """Turn on the task's visualisation hook, drawing into ``show_dir``
+    (mmdet: ``<work_dir>/<timestamp>/<show_dir>``; mmseg and mmpretrain:
+    ``<work_dir>/<show_dir>`` unless absolute)."""
     scope = cfg.get('default_scope', 'mmpretrain')
     hook = cfg.default_hooks.get('visualization')
     if hook is None:
         hook = cfg.default_hooks.visualization = dict(type=VIS_HOOKS[scope])
-    if scope == 'mmpretrain':
-        hook.update(enable=True, out_dir=show_dir)
-    else:
+    hook.pop('show', None)
+    if scope == 'mmdet':
         hook.update(draw=True, test_out_dir=show_dir)
-        hook.pop('show', None)
+        return
+    out_dir = show_dir if osp.isabs(show_dir) else osp.join(cfg.work_dir, show_dir)
+    if scope == 'mmseg':
+        hook.update(draw=True, interval=1)  # mmseg draws every interval-th batch
+        cfg.visualizer.save_dir = out_dir
+    else:
+        hook.update(enable=True, out_dir=out_dir)
 
 
 def build_config(args: argparse.Namespace) -> Config:
@@ -65,7 +72,7 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.work_dir = osp.join('work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
-    if args.show_dir:
+    if args.show_dir:  # after work_dir is known
         enable_visualisation(cfg, args.show_dir)
     if args.out:
         cfg.test_evaluator = list(cfg.test_evaluator) if isinstance(

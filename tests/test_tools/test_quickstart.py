@@ -1,0 +1,38 @@
+"""The quickstart entry point end to end, in its reduced (--smoke) mode."""
+import importlib.util
+import math
+import os.path as osp
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def load_quickstart():
+    spec = importlib.util.spec_from_file_location(
+        'quickstart', osp.join(ROOT, 'tools/quickstart.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_quickstart_smoke_end_to_end(tmp_path):
+    quickstart = load_quickstart()
+    args = ['--smoke', '--quiet', '--work-dir', str(tmp_path / 'qs'),
+            '--data-root', str(tmp_path / 'data')]
+    results = quickstart.main(args)
+    work = tmp_path / 'qs'
+    for name in ('results.json', 'results.md', 'fcmae_reconstruction.png',
+                 'loss_curves.png', 'det_result_0.jpg', 'seg_result_0.png'):
+        assert (work / name).is_file(), name
+    for run, keys in (('det_fcmae', ['coco/bbox_mAP', 'coco/segm_mAP']),
+                      ('det_random', ['coco/bbox_mAP', 'coco/segm_mAP']),
+                      ('seg_fcmae', ['mIoU']), ('seg_random', ['mIoU'])):
+        for key in keys:
+            assert math.isfinite(results['runs'][run]['metrics'][key]), (run, key)
+        assert results['runs'][run]['train_s'] > 0
+    table = (work / 'results.md').read_text()
+    assert table.count('| Mask R-CNN |') == 4 and table.count('| UperNet |') == 2
+    # a second run reuses every stage: no training, no testing
+    again = quickstart.main(args)
+    assert all(r['train_s'] == 0 and r['test_s'] == 0
+               for r in again['runs'].values())
+    assert again['fcmae_s'] == 0
