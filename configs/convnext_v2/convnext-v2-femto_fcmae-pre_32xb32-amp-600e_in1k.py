@@ -1,0 +1,29 @@
+# ConvNeXt V2-femto fine-tuned on ImageNet-1K from the official FCMAE weights.
+# Recipe: atto's recipe (TRAINING.md gives atto only): 600 epochs, blr 0.0002, layer decay 0.9 'single', wd 0.3,
+# drop path 0.1, no mixup / cutmix, smoothing 0.2, EMA, AMP; batch 32 x 32.
+_base_ = ['./_base_/convnext-v2_fcmae-pre_in1k.py']
+
+model = dict(
+    backbone=dict(
+        arch='femto',
+        drop_path_rate=0.1,
+        layer_decay_type='single',
+        init_cfg=dict(checkpoint='https://dl.fbaipublicfiles.com/convnext/'
+                      'convnextv2/pt_only/convnextv2_femto_1k_224_fcmae.pt')),
+    head=dict(in_channels=384, loss=dict(label_smooth_val=0.2)),
+    train_cfg=dict(augments=None),  # no mixup / cutmix
+)
+optim_wrapper = dict(
+    optimizer=dict(lr=0.0002 * 1024 / 256, weight_decay=0.3),
+    paramwise_cfg=dict(layer_decay_rate=0.9))
+
+max_epochs = 600
+warmup_epochs = 0
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, end=max(warmup_epochs, 1),
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', eta_min=1e-6, by_epoch=True,
+         begin=max(warmup_epochs, 1), end=max_epochs,
+         T_max=max_epochs - max(warmup_epochs, 1), convert_to_iter_based=True),
+]
+train_cfg = dict(max_epochs=max_epochs)
