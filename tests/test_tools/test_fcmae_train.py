@@ -70,3 +70,25 @@ def test_pretrain_then_detector_backbone_loads(tmp_path):
     assert missing == {f'norm{i}.{p}' for i in range(4) for p in ('weight', 'bias')}
     for key, value in encoder.items():
         assert torch.equal(own[key], value), key
+
+
+def test_own_folder_config_trains(tmp_path):
+    """The own-data config pre-trains on any folder of unlabelled images."""
+    folder = tmp_path / 'my_images' / 'holiday'
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    for i, ext in enumerate(['jpg', 'png', 'jpg', 'bmp']):
+        img = rng.integers(0, 255, (70 + 10 * i, 90, 3), dtype=np.uint8)
+        Image.fromarray(img).save(folder / f'img{i}.{ext}')
+    work_dir = tmp_path / 'work'
+    cmd = [sys.executable, 'tools/train.py',
+           'configs/fcmae/fcmae_convnext-v2-atto_1xb32-coslr-5000i_custom-folder.py',
+           '--work-dir', str(work_dir), '--cfg-options',
+           f'train_dataloader.dataset.data_root={tmp_path / "my_images"}',
+           'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+           'train_dataloader.persistent_workers=False', 'train_cfg.max_iters=3',
+           'default_hooks.checkpoint.interval=3', 'default_hooks.logger.interval=1']
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert (work_dir / 'iter_3.pth').exists()
+    assert 'Iter(train) [3/3]' in done.stdout + done.stderr
