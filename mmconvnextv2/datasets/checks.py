@@ -12,8 +12,8 @@ building the runner, so a bad config leaves no checkpoint behind.
 Checked (local paths only; remote ones are left to the readers):
 
 * COCO-format datasets (mmdet's ``CocoDataset`` and its subclasses): the
-  file exists, parses, has ``images``/``annotations``/``categories``, and defines every
-  class of the dataset's classes (``metainfo`` or the class default).
+  file exists, parses, has ``images``/``annotations``/``categories``, and
+  defines every class of the dataset (``metainfo`` or the class default).
 * Folder-style segmentation datasets (``data_prefix.img_path`` and
   ``seg_map_path``, as ADE20K): both folders exist and the image folder holds
   images of the dataset's suffix.
@@ -148,7 +148,8 @@ def check_coco_annotation_file(ann_file: str,
             raise DatasetConfigError(
                 f'{where}: classes {missing} are not categories of the '
                 f'annotation file {ann_file} (its categories: {names}); set '
-                "the dataset's metainfo=dict(classes=...) to names of the file")
+                "the dataset's metainfo=dict(classes=...) to names of the "
+                'file')
     return content
 
 

@@ -152,7 +152,8 @@ def _clutter(rng: np.random.Generator, img: np.ndarray,
             cv2.line(layer, p1, p2, 1, thick)
         else:
             centre = tuple(int(v) for v in rng.integers(0, size, 2))
-            axes = tuple(int(v) for v in rng.integers(size // 16, size // 5, 2))
+            axes = tuple(
+                int(v) for v in rng.integers(size // 16, size // 5, 2))
             cv2.ellipse(layer, centre, axes, float(rng.uniform(0, 180)), 0,
                         360, 1, thick)
         drawn = layer.astype(bool)
@@ -192,7 +193,8 @@ def _place_shapes(rng: np.random.Generator, size: int,
     return shapes
 
 
-def _visible_masks(shapes: Sequence[Tuple[str, np.ndarray]]) -> List[np.ndarray]:
+def _visible_masks(
+        shapes: Sequence[Tuple[str, np.ndarray]]) -> List[np.ndarray]:
     """The part of each mask not covered by the shapes painted after it."""
     covered = np.zeros_like(shapes[0][1]) if shapes else None
     visible = []

@@ -44,7 +44,8 @@ def _same_tree(a, b):
 def test_layout(data_dir):
     files = _files(data_dir)
     for name in ['coco/annotations/instances_train.json',
-                 'coco/annotations/instances_val.json', 'coco/train/000005.jpg',
+                 'coco/annotations/instances_val.json',
+                 'coco/train/000005.jpg',
                  'coco/val/000002.jpg',
                  'ade/images/training/synthetic_000005.jpg',
                  'ade/annotations/training/synthetic_000005.png',

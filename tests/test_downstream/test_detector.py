@@ -13,7 +13,9 @@ from mmconvnextv2.models import ConvNeXtV2
 
 ATTO = 'configs/mask_rcnn/mask-rcnn_convnext-v2-atto-fcmae-pre_fpn_8xb2-amp-ms-crop-3x_coco.py'  # noqa
 SIZE_CONFIGS = sorted(
-    glob.glob(osp.join(CONFIGS, 'mask_rcnn', 'mask-rcnn_convnext-v2-*-fcmae-pre_*.py')))
+    glob.glob(
+        osp.join(CONFIGS, 'mask_rcnn',
+                 'mask-rcnn_convnext-v2-*-fcmae-pre_*.py')))
 FCMAE_URL = ('https://dl.fbaipublicfiles.com/convnext/convnextv2/pt_only/'
              'convnextv2_{}_1k_224_fcmae.pt')
 
@@ -61,8 +63,9 @@ def test_size_configs():
 
 
 def test_lsj_config():
-    path = osp.join(CONFIGS, 'mask_rcnn',
-                    'mask-rcnn_convnext-v2-base-fcmae-pre_fpn_8xb2-amp-lsj-3x_coco.py')
+    path = osp.join(
+        CONFIGS, 'mask_rcnn',
+        'mask-rcnn_convnext-v2-base-fcmae-pre_fpn_8xb2-amp-lsj-3x_coco.py')
     cfg = load_config(path)
     pipeline = [t.type for t in cfg.train_dataloader.dataset.pipeline]
     assert 'RandomResize' in pipeline and 'RandomCrop' in pipeline
