@@ -21,6 +21,8 @@ setup(
         'pycocotools',
         'matplotlib',
         'safetensors',
+        'ftfy',  # `import mmseg.datasets` needs it and mmseg does not declare it
+        'regex',  # likewise
     ],
     extras_require={
         # timm and transformers are the independent oracles of the checkpoint

@@ -50,31 +50,44 @@ def fix_collate_scope(cfg: Config) -> None:
             loader['collate_fn'].pop('_scope_', None)
 
 
-def _revert_sync_bn(node) -> None:
-    """Replace every ``SyncBN`` norm type in a config tree by ``BN``."""
+def _revert_sync_bn(node) -> int:
+    """Replace every ``SyncBN`` norm type in a config tree by ``BN``; return
+    how many were replaced."""
+    count = 0
     if isinstance(node, dict):
         if node.get('type') == 'SyncBN':
             node['type'] = 'BN'
+            count += 1
         for value in node.values():
-            _revert_sync_bn(value)
+            count += _revert_sync_bn(value)
     elif isinstance(node, (list, tuple)):
         for value in node:
-            _revert_sync_bn(value)
+            count += _revert_sync_bn(value)
+    return count
 
 
 def adapt_to_machine(cfg: Config) -> None:
-    """Make a GPU recipe run on what this machine has: without CUDA use the
-    gloo backend for distributed runs, and BN instead of SyncBN when not
-    distributed (SyncBN needs a process group). AMP configs on CPU fall back
-    to the plain optimiser wrapper. Each change is logged."""
+    """Make a GPU recipe run on what this machine has. Without CUDA: the gloo
+    backend for distributed runs (the process group is started here, as
+    mmengine's ``init_dist`` would call ``torch.cuda.set_device``), DDP on CPU
+    modules, BN instead of SyncBN (which needs CUDA) and the fp32 optimiser
+    wrapper instead of AMP. Each change is logged."""
     if torch.cuda.is_available():
         return
     dist_cfg = cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
     if dist_cfg.get('backend', 'nccl') == 'nccl':
         dist_cfg['backend'] = 'gloo'
         print_log('no CUDA: distributed backend nccl -> gloo', logger='current')
-    if cfg.get('launcher', 'none') == 'none':
-        _revert_sync_bn(cfg.get('model', {}))
+    if cfg.get('launcher', 'none') != 'none':
+        if not torch.distributed.is_initialized():
+            torch.distributed.init_process_group(backend='gloo')
+        wrapper_cfg = cfg.get('model_wrapper_cfg') or dict(
+            type='MMDistributedDataParallel', broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
+        wrapper_cfg['device_ids'] = None  # a CPU module
+        cfg.model_wrapper_cfg = wrapper_cfg
+    if _revert_sync_bn(cfg.get('model', {})):
+        print_log('no CUDA: SyncBN -> BN', logger='current')
     wrapper = cfg.get('optim_wrapper', {})
     if wrapper.get('type') == 'AmpOptimWrapper':
         wrapper['type'] = 'OptimWrapper'

@@ -15,6 +15,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmconvnextv2  # noqa: F401  (registers our modules)
+from mmconvnextv2.datasets import check_dataset_config
 from mmconvnextv2.runtime import (adapt_to_machine, fix_collate_scope,
                                   merge_cfg_options,
                                   trust_mmengine_checkpoints)
@@ -88,6 +89,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
     cfg = build_config(args)
+    # clear errors before anything is written
+    check_dataset_config(cfg, dataloaders=('test_dataloader', ))
     trust_mmengine_checkpoints()
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)

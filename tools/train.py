@@ -18,6 +18,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmconvnextv2  # noqa: F401  (registers our modules)
+from mmconvnextv2.datasets import check_dataset_config
 from mmconvnextv2.runtime import (adapt_to_machine, enable_amp,
                                   fix_collate_scope, merge_cfg_options,
                                   trust_mmengine_checkpoints)
@@ -75,6 +76,7 @@ def build_config(args: argparse.Namespace) -> Config:
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     cfg = build_config(args)
+    check_dataset_config(cfg)  # clear errors before anything is written
     trust_mmengine_checkpoints()
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
