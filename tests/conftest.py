@@ -1,6 +1,15 @@
-"""Shared test set-up: register our modules and keep torch single-threaded-ish."""
+"""Shared test set-up: register our modules; every test starts in mmpretrain's
+default scope (tests that build mmdet/mmseg models set theirs), so a scope
+set by one test never leaks into the next."""
+import pytest
 import torch
+from mmengine.registry import init_default_scope
 
 import mmconvnextv2  # noqa: F401  (registers modules in mmpretrain's registries)
 
 torch.set_num_threads(2)
+
+
+@pytest.fixture(autouse=True)
+def mmpretrain_scope():
+    init_default_scope('mmpretrain')
