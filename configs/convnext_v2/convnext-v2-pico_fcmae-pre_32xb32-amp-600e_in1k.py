@@ -1,6 +1,7 @@
 # ConvNeXt V2-pico fine-tuned on ImageNet-1K from the official FCMAE weights.
-# Recipe: atto's recipe (TRAINING.md gives atto only): 600 epochs, blr 0.0002, layer decay 0.9 'single', wd 0.3,
-# drop path 0.1, no mixup / cutmix, smoothing 0.2, EMA, AMP; batch 32 x 32.
+# Recipe: atto's (TRAINING.md gives atto only):
+# 600 epochs, no warm-up, blr 2e-4, layer decay 0.9 'single', wd 0.3,
+# drop path 0.1, no mixup / cutmix, label smoothing 0.2; EMA, AMP, batch 32 x 32.
 _base_ = ['./_base_/convnext-v2_fcmae-pre_in1k.py']
 
 model = dict(
@@ -14,16 +15,12 @@ model = dict(
     train_cfg=dict(augments=None),  # no mixup / cutmix
 )
 optim_wrapper = dict(
-    optimizer=dict(lr=0.0002 * 1024 / 256, weight_decay=0.3),
+    optimizer=dict(lr=2e-4 * 1024 / 256, weight_decay=0.3),
     paramwise_cfg=dict(layer_decay_rate=0.9))
 
 max_epochs = 600
-warmup_epochs = 0
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, end=max(warmup_epochs, 1),
-         convert_to_iter_based=True),
+param_scheduler = [  # no warm-up: cosine from the first iteration
     dict(type='CosineAnnealingLR', eta_min=1e-6, by_epoch=True,
-         begin=max(warmup_epochs, 1), end=max_epochs,
-         T_max=max_epochs - max(warmup_epochs, 1), convert_to_iter_based=True),
+         begin=0, end=max_epochs, convert_to_iter_based=True),
 ]
 train_cfg = dict(max_epochs=max_epochs)

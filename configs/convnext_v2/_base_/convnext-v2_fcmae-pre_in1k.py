@@ -53,12 +53,13 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=True, end=warmup_epochs,
          convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', eta_min=1e-6, by_epoch=True,
-         begin=warmup_epochs, end=max_epochs, T_max=max_epochs - warmup_epochs,
-         convert_to_iter_based=True),
+         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
 ]
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
+# keep the last 3 epochs and the best (EMA) top-1
+default_hooks = dict(checkpoint=dict(max_keep_ckpts=3, save_best='auto'))
 # official model_ema_decay 0.9999, evaluated
 custom_hooks = [dict(type='EMAHook', momentum=1e-4, priority='ABOVE_NORMAL')]
 auto_scale_lr = dict(base_batch_size=total_batch)
