@@ -59,8 +59,8 @@ def enable_visualisation(cfg: Config, show_dir: str) -> None:
     if scope == 'mmseg':
         hook.update(draw=True, interval=1)  # mmseg draws every interval-th batch
         cfg.visualizer.save_dir = out_dir
-    else:
-        hook.update(enable=True, out_dir=out_dir)
+    else:  # mmpretrain draws every interval-th sample (default 5000)
+        hook.update(enable=True, out_dir=out_dir, interval=1)
 
 
 def build_config(args: argparse.Namespace) -> Config:
