@@ -1,9 +1,19 @@
 """Every shipped config parses, its model builds from its scope's registry
-(Pretrained init_cfgs removed: tests never download), and its datasets and
-optimizer constructor resolve. New configs are covered automatically."""
+(Pretrained init_cfgs removed: tests never download), and every other
+registered name it uses resolves in that scope: datasets (through wrappers),
+pipeline transforms, metrics, hooks, schedulers, optimizer, wrapper and
+constructor, loops, visualizer. Nothing is read from disk: ImageNet, COCO and
+ADE20K are not here. Configs added later under configs/ are covered
+automatically (every ``*.py`` outside ``_base_`` folders).
+
+Models are built on the meta device: the structure and every constructor
+argument are checked at every size (huge has 660M parameters) without
+allocating or initialising weights; forward passes are tested elsewhere.
+"""
 import glob
 import importlib
 import os.path as osp
+from typing import Any, Iterator, Tuple
 
 import pytest
 import torch
@@ -17,7 +27,7 @@ CONFIGS = sorted(
     if '_base_' not in p.split(osp.sep))
 
 
-def drop_pretrained(node) -> int:
+def drop_pretrained(node: Any) -> int:
     """Set every ``Pretrained`` init_cfg to None; return how many there were."""
     count = 0
     if isinstance(node, dict):
@@ -33,10 +43,73 @@ def drop_pretrained(node) -> int:
     return count
 
 
+def as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def datasets(dataset: dict, where: str) -> Iterator[Tuple[dict, str]]:
+    """A dataset dict and those it wraps (``dataset`` / ``datasets``)."""
+    yield dataset, where
+    for key in ('dataset', 'datasets'):
+        for i, inner in enumerate(as_list(dataset.get(key))):
+            if isinstance(inner, dict):
+                yield from datasets(inner, f'{where}.{key}[{i}]')
+
+
+def transforms(pipeline: Any, where: str) -> Iterator[Tuple[str, str]]:
+    """Transform type names of a pipeline, nested ones (RandomChoice,
+    TestTimeAug, ...) included."""
+    for i, step in enumerate(as_list(pipeline)):
+        if isinstance(step, (list, tuple)):
+            yield from transforms(step, f'{where}[{i}]')
+        elif isinstance(step, dict):
+            if isinstance(step.get('type'), str):
+                yield step['type'], f'{where}[{i}]'
+            yield from transforms(step.get('transforms'), f'{where}[{i}]')
+
+
+def registered_names(cfg: Config) -> Iterator[Tuple[str, str, str]]:
+    """(registry name, type name, where in the config) for every registered
+    name the runner would build, the model aside."""
+    for split in ('train', 'val', 'test'):
+        loader = cfg.get(f'{split}_dataloader')
+        if not loader:
+            continue
+        for dataset, where in datasets(loader['dataset'],
+                                       f'{split}_dataloader.dataset'):
+            yield 'DATASETS', dataset['type'], where
+            yield from (('TRANSFORMS', name, place) for name, place in
+                        transforms(dataset.get('pipeline'), f'{where}.pipeline'))
+        for metric in as_list(cfg.get(f'{split}_evaluator')):
+            yield 'METRICS', metric['type'], f'{split}_evaluator'
+        loop = cfg.get(f'{split}_cfg') or {}
+        if 'type' in loop:
+            yield 'LOOPS', loop['type'], f'{split}_cfg'
+    for name, hook in (cfg.get('default_hooks') or {}).items():
+        if hook:
+            yield 'HOOKS', hook['type'], f'default_hooks.{name}'
+    for hook in as_list(cfg.get('custom_hooks')):
+        yield 'HOOKS', hook['type'], 'custom_hooks'
+    for scheduler in as_list(cfg.get('param_scheduler')):
+        yield 'PARAM_SCHEDULERS', scheduler['type'], 'param_scheduler'
+    wrapper = cfg.get('optim_wrapper')
+    if wrapper:
+        yield 'OPTIM_WRAPPERS', wrapper.get('type', 'OptimWrapper'), \
+            'optim_wrapper'
+        yield 'OPTIMIZERS', wrapper['optimizer']['type'], 'optim_wrapper'
+        if 'constructor' in wrapper:
+            yield 'OPTIM_WRAPPER_CONSTRUCTORS', wrapper['constructor'], \
+                'optim_wrapper.constructor'
+    if cfg.get('visualizer'):
+        yield 'VISUALIZERS', cfg.visualizer['type'], 'visualizer'
+
+
 def test_configs_found():
     folders = {c.split(osp.sep)[1] for c in CONFIGS}
-    assert folders == {'convnext_v2', 'fcmae', 'mask_rcnn', 'upernet'}
-    assert len(CONFIGS) >= 8 + 16 + 7 + 6
+    assert folders >= {'convnext_v2', 'fcmae', 'mask_rcnn', 'upernet'}
+    assert len(glob.glob(osp.join(ROOT, 'configs', 'convnext_v2', '*.py'))) == 8
 
 
 @pytest.mark.parametrize('config', CONFIGS)
@@ -47,17 +120,60 @@ def test_config_builds(config):
     init_default_scope(scope)
     registry = importlib.import_module(f'{scope}.registry')
     pretrained = drop_pretrained(cfg.model)
-    if 'fcmae-pre' in config:  # downstream configs start from FCMAE weights
+    if 'fcmae-pre' in config:  # fine-tuning configs start from FCMAE weights
         assert pretrained == 1
     with torch.device('meta'):  # structure and arguments only; huge is 660M
         model = registry.MODELS.build(cfg.model)
-    assert type(model.backbone).__name__ in ('ConvNeXtV2', )
-    arch = model.backbone.arch_name
-    assert f'-{arch}' in osp.basename(config)
-    for split in ('train', 'val', 'test'):
-        loader = cfg.get(f'{split}_dataloader')
-        if loader:
-            assert registry.DATASETS.get(loader.dataset.type) is not None, loader.dataset.type
-    constructor = cfg.optim_wrapper.get('constructor')
-    if constructor:
-        assert registry.OPTIM_WRAPPER_CONSTRUCTORS.get(constructor) is not None
+    assert type(model.backbone).__name__ == 'ConvNeXtV2'
+    assert f'-{model.backbone.arch_name}' in osp.basename(config)
+
+    unresolved = [f'{where}: {kind} {name!r}'
+                  for kind, name, where in registered_names(cfg)
+                  if getattr(registry, kind).get(name) is None]
+    assert not unresolved, f'not registered in {scope}: {unresolved}'
+
+
+METAFILES = sorted(glob.glob(osp.join(ROOT, 'configs', '*', 'metafile.yml')))
+
+
+@pytest.mark.parametrize('metafile', METAFILES,
+                         ids=[osp.basename(osp.dirname(m)) for m in METAFILES])
+def test_metafile_configs_exist(metafile):
+    import yaml
+    with open(metafile) as f:
+        index = yaml.safe_load(f)
+    for collection in index.get('Collections', []):
+        readme = collection.get('README')
+        # from the repository root (mmpretrain's convention) or the metafile
+        assert readme is None or osp.isfile(osp.join(ROOT, readme)) or \
+            osp.isfile(osp.join(osp.dirname(metafile), readme)), readme
+    for model in index['Models']:
+        assert osp.isfile(osp.join(ROOT, model['Config'])), model['Config']
+        assert model['Name'] == osp.splitext(osp.basename(model['Config']))[0]
+
+
+def test_convnext_v2_metafile():
+    """Every ImageNet config is listed once, with the paper's top-1 and
+    parameter counts of the model the config builds."""
+    import yaml
+    with open(osp.join(ROOT, 'configs', 'convnext_v2', 'metafile.yml')) as f:
+        models = yaml.safe_load(f)['Models']
+    paper = dict(atto=76.7, femto=78.5, pico=80.3, nano=81.9, tiny=83.0,
+                 base=84.9, large=85.8, huge=86.3)
+    configs = {c for c in CONFIGS if c.startswith(osp.join('configs',
+                                                           'convnext_v2'))}
+    assert sorted(m['Config'] for m in models) == sorted(configs)
+    init_default_scope('mmpretrain')
+    from mmpretrain.registry import MODELS
+    for model in models:
+        arch = model['Name'].split('_')[0][len('convnext-v2-'):]
+        (result, ) = model['Results']
+        assert result['Metrics']['Top 1 Accuracy'] == paper[arch]
+        assert result['Source'] == 'paper'
+        assert f'convnextv2_{arch}_1k_224' in model['Weights']
+        cfg = Config.fromfile(osp.join(ROOT, model['Config']))
+        drop_pretrained(cfg.model)
+        with torch.device('meta'):
+            built = MODELS.build(cfg.model)
+        assert model['Metadata']['Parameters'] == sum(
+            p.numel() for p in built.parameters())
