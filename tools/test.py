@@ -11,6 +11,7 @@ import os.path as osp
 from typing import Dict, List, Optional
 
 from mmengine.config import Config, DictAction
+from mmengine.dist import is_main_process
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
@@ -95,8 +96,9 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
     metrics = runner.test()
-    for name, value in metrics.items():
-        print(f'{name}: {value}')
+    if is_main_process():  # every rank gets the metrics
+        for name, value in metrics.items():
+            print(f'{name}: {value}')
     return metrics
 
 
