@@ -1,11 +1,18 @@
-"""Run-time adjustments shared by tools/train.py and tools/test.py."""
+"""Run-time adjustments shared by tools/train.py and tools/test.py: the
+command-line arguments both take, loading a config with them, and building
+mmengine's Runner for this machine."""
+import argparse
+import os
+import os.path as osp
 import pickle
-from typing import Optional
+from typing import Any, Iterator, Optional
 
 import numpy as np
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.logging import HistoryBuffer, print_log
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
 
 
 def enable_amp(cfg: Config) -> None:
@@ -50,20 +57,34 @@ def fix_collate_scope(cfg: Config) -> None:
             loader['collate_fn'].pop('_scope_', None)
 
 
-def _revert_sync_bn(node) -> int:
-    """Replace every ``SyncBN`` norm type in a config tree by ``BN``; return
-    how many were replaced."""
-    count = 0
+def config_dicts(node: Any) -> Iterator[dict]:
+    """Every dict in a config tree (dicts, lists, tuples), parents first."""
     if isinstance(node, dict):
-        if node.get('type') == 'SyncBN':
-            node['type'] = 'BN'
-            count += 1
-        for value in node.values():
-            count += _revert_sync_bn(value)
+        yield node
+        for value in list(node.values()):
+            yield from config_dicts(value)
     elif isinstance(node, (list, tuple)):
         for value in node:
-            count += _revert_sync_bn(value)
-    return count
+            yield from config_dicts(value)
+
+
+def _revert_sync_bn(node: Any) -> int:
+    """Replace every ``SyncBN`` norm type in a config tree by ``BN``; return
+    how many were replaced."""
+    found = [d for d in config_dicts(node) if d.get('type') == 'SyncBN']
+    for norm in found:
+        norm['type'] = 'BN'
+    return len(found)
+
+
+def drop_pretrained(node: Any) -> int:
+    """Set every ``Pretrained`` init_cfg in a config tree to None, so that
+    building the model downloads nothing; return how many there were."""
+    found = [d for d in config_dicts(node) if isinstance(d.get('init_cfg'), dict)
+             and d['init_cfg'].get('type') == 'Pretrained']
+    for owner in found:
+        owner['init_cfg'] = None
+    return len(found)
 
 
 def adapt_to_machine(cfg: Config) -> None:
@@ -118,3 +139,52 @@ def trust_mmengine_checkpoints() -> None:
     types += [cls for cls in vars(np.dtypes).values()
               if isinstance(cls, type) and issubclass(cls, np.dtype)]
     torch.serialization.add_safe_globals(types)
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments tools/train.py and tools/test.py share."""
+    parser.add_argument('--work-dir', help='where logs, checkpoints and '
+                        'metrics go (default: work_dirs/<config name>)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, key=value')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'])
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_tool_args(parser: argparse.ArgumentParser,
+                    argv: Optional[list] = None) -> argparse.Namespace:
+    """Parse ``argv``; export ``LOCAL_RANK`` for launchers that pass
+    ``--local-rank`` instead of setting it."""
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def load_config(args: argparse.Namespace) -> Config:
+    """Load ``args.config`` with the common arguments applied: launcher,
+    ``--cfg-options`` and the work dir (default ``work_dirs/<config name>``)."""
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    merge_cfg_options(cfg, args.cfg_options)
+    if args.work_dir:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    return cfg
+
+
+def prepare_config(cfg: Config) -> None:
+    """The last edits before building the Runner: the collate scope fix and
+    the adaptation to this machine."""
+    fix_collate_scope(cfg)
+    adapt_to_machine(cfg)
+
+
+def build_runner(cfg: Config) -> Runner:
+    """Build the Runner of ``cfg`` (or the config's own ``runner_type``),
+    able to load mmengine's own checkpoints."""
+    trust_mmengine_checkpoints()
+    return Runner.from_cfg(cfg) if 'runner_type' not in cfg \
+        else RUNNERS.build(cfg)

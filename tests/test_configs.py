@@ -20,27 +20,13 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
+from mmconvnextv2.runtime import drop_pretrained
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
     osp.relpath(p, ROOT)
     for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
     if '_base_' not in p.split(osp.sep))
-
-
-def drop_pretrained(node: Any) -> int:
-    """Set every ``Pretrained`` init_cfg to None; return how many there were."""
-    count = 0
-    if isinstance(node, dict):
-        if isinstance(node.get('init_cfg'), dict) and \
-                node['init_cfg'].get('type') == 'Pretrained':
-            node['init_cfg'] = None
-            count += 1
-        for value in node.values():
-            count += drop_pretrained(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            count += drop_pretrained(value)
-    return count
 
 
 def as_list(value: Any) -> list:
@@ -177,3 +163,47 @@ def test_convnext_v2_metafile():
             built = MODELS.build(cfg.model)
         assert model['Metadata']['Parameters'] == sum(
             p.numel() for p in built.parameters())
+
+
+# The resolved fine-tuning recipe of every size (configs inherit each other):
+# epochs, warm-up epochs, base lr, layer decay rate and type, weight decay,
+# drop path, mixup/cutmix, label smoothing, head width. atto, tiny and base
+# are TRAINING.md's; the others are our extrapolations (see their configs).
+RECIPES = {
+    'atto': (600, 0, 2e-4, 0.9, 'single', 0.3, 0.1, False, 0.2, 320),
+    'femto': (600, 0, 2e-4, 0.9, 'single', 0.3, 0.1, False, 0.2, 384),
+    'pico': (600, 0, 2e-4, 0.9, 'single', 0.3, 0.1, False, 0.2, 512),
+    'nano': (600, 0, 8e-4, 0.9, 'single', 0.05, 0.1, True, 0.2, 640),
+    'tiny': (300, 40, 8e-4, 0.9, 'single', 0.05, 0.2, True, 0.1, 768),
+    'base': (100, 20, 6.25e-4, 0.6, 'group', 0.05, 0.1, True, 0.1, 1024),
+    'large': (50, 10, 6.25e-4, 0.7, 'group', 0.05, 0.2, True, 0.1, 1536),
+    'huge': (50, 10, 6.25e-4, 0.8, 'group', 0.05, 0.2, True, 0.1, 2816),
+}
+
+
+@pytest.mark.parametrize('arch', RECIPES)
+def test_finetune_recipe(arch):
+    (config, ) = glob.glob(osp.join(ROOT, 'configs', 'convnext_v2',
+                                    f'convnext-v2-{arch}_*_in1k.py'))
+    cfg = Config.fromfile(config)
+    (epochs, warmup, blr, decay, decay_type, wd, drop_path, mixup, smoothing,
+     width) = RECIPES[arch]
+    assert f'-{epochs}e_' in osp.basename(config)
+    assert cfg.train_cfg.max_epochs == epochs
+    *warmups, cosine = cfg.param_scheduler
+    assert cosine.type == 'CosineAnnealingLR'
+    assert (cosine.begin, cosine.end) == (warmup, epochs)
+    assert [(w.type, w.end) for w in warmups] == \
+        ([('LinearLR', warmup)] if warmup else [])
+    assert cfg.optim_wrapper.optimizer.lr == pytest.approx(blr * 1024 / 256)
+    assert cfg.optim_wrapper.optimizer.weight_decay == wd
+    assert cfg.optim_wrapper.paramwise_cfg.layer_decay_rate == decay
+    backbone = cfg.model.backbone
+    assert (backbone.arch, backbone.layer_decay_type) == (arch, decay_type)
+    assert backbone.drop_path_rate == drop_path
+    assert backbone.init_cfg.checkpoint.endswith(
+        f'convnextv2_{arch}_1k_224_fcmae.pt')
+    augments = [a.type for a in cfg.model.train_cfg.augments or []]
+    assert augments == (['Mixup', 'CutMix'] if mixup else [])
+    assert cfg.model.head.loss.label_smooth_val == smoothing
+    assert cfg.model.head.in_channels == width

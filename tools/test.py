@@ -6,20 +6,17 @@ classifiers). The metrics also land in ``<work_dir>/<timestamp>/<timestamp>.json
     bash tools/dist_test.sh CONFIG CHECKPOINT 8
 """
 import argparse
-import os
 import os.path as osp
 from typing import Dict, List, Optional
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.dist import is_main_process
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 import mmconvnextv2  # noqa: F401  (registers our modules)
 from mmconvnextv2.datasets import check_dataset_config
-from mmconvnextv2.runtime import (adapt_to_machine, fix_collate_scope,
-                                  merge_cfg_options,
-                                  trust_mmengine_checkpoints)
+from mmconvnextv2.runtime import (add_common_arguments, build_runner,
+                                  load_config, parse_tool_args,
+                                  prepare_config)
 
 # the visualisation hook of each task (the config's default_scope)
 VIS_HOOKS = {'mmdet': 'DetVisualizationHook', 'mmseg': 'SegVisualizationHook',
@@ -30,18 +27,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test (evaluate) a model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='where logs and metrics go')
     parser.add_argument('--out', help='dump the raw predictions to this pickle')
     parser.add_argument('--show-dir', help='write drawn predictions into '
                         '<work_dir>/<timestamp>/<show-dir>')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, key=value')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'])
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_common_arguments(parser)
+    return parse_tool_args(parser, argv)
 
 
 def enable_visualisation(cfg: Config, show_dir: str) -> None:
@@ -65,14 +55,8 @@ def enable_visualisation(cfg: Config, show_dir: str) -> None:
 
 
 def build_config(args: argparse.Namespace) -> Config:
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    merge_cfg_options(cfg, args.cfg_options)
-    if args.work_dir:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    """Load the config and apply the command line to it."""
+    cfg = load_config(args)
     cfg.load_from = args.checkpoint
     if args.show_dir:  # after work_dir is known
         enable_visualisation(cfg, args.show_dir)
@@ -80,8 +64,7 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.test_evaluator = list(cfg.test_evaluator) if isinstance(
             cfg.test_evaluator, (list, tuple)) else [cfg.test_evaluator]
         cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.out))
-    fix_collate_scope(cfg)
-    adapt_to_machine(cfg)
+    prepare_config(cfg)
     return cfg
 
 
@@ -92,10 +75,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
     cfg = build_config(args)
     # clear errors before anything is written
     check_dataset_config(cfg, dataloaders=('test_dataloader', ))
-    trust_mmengine_checkpoints()
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
-        else RUNNERS.build(cfg)
-    metrics = runner.test()
+    metrics = build_runner(cfg).test()
     if is_main_process():  # every rank gets the metrics
         for name, value in metrics.items():
             print(f'{name}: {value}')

@@ -2,6 +2,7 @@
 # Recipe: official (TRAINING.md):
 # 100 epochs, 20 warm-up epochs, blr 6.25e-4, layer decay 0.6 'group', wd 0.05,
 # drop path 0.1, mixup 0.8 / cutmix 1.0, label smoothing 0.1; EMA, AMP, batch 32 x 32.
+# (the _base_ recipe is base's; the schedule is there)
 _base_ = ['./_base_/convnext-v2_fcmae-pre_in1k.py']
 
 model = dict(
@@ -16,13 +17,3 @@ model = dict(
 optim_wrapper = dict(
     optimizer=dict(lr=6.25e-4 * 1024 / 256, weight_decay=0.05),
     paramwise_cfg=dict(layer_decay_rate=0.6))
-
-max_epochs = 100
-warmup_epochs = 20
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, end=warmup_epochs,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=1e-6, by_epoch=True,
-         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
-]
-train_cfg = dict(max_epochs=max_epochs)

@@ -2,20 +2,17 @@
 # Recipe: base's, 50 epochs, decay 0.7, drop path 0.2 (our choice; not in TRAINING.md):
 # 50 epochs, 10 warm-up epochs, blr 6.25e-4, layer decay 0.7 'group', wd 0.05,
 # drop path 0.2, mixup 0.8 / cutmix 1.0, label smoothing 0.1; EMA, AMP, batch 32 x 32.
-_base_ = ['./_base_/convnext-v2_fcmae-pre_in1k.py']
+_base_ = ['./convnext-v2-base_fcmae-pre_32xb32-amp-100e_in1k.py']
 
 model = dict(
     backbone=dict(
         arch='large',
         drop_path_rate=0.2,
-        layer_decay_type='group',
         init_cfg=dict(checkpoint='https://dl.fbaipublicfiles.com/convnext/'
                       'convnextv2/pt_only/convnextv2_large_1k_224_fcmae.pt')),
-    head=dict(in_channels=1536, loss=dict(label_smooth_val=0.1)),
+    head=dict(in_channels=1536),
 )
-optim_wrapper = dict(
-    optimizer=dict(lr=6.25e-4 * 1024 / 256, weight_decay=0.05),
-    paramwise_cfg=dict(layer_decay_rate=0.7))
+optim_wrapper = dict(paramwise_cfg=dict(layer_decay_rate=0.7))
 
 max_epochs = 50
 warmup_epochs = 10

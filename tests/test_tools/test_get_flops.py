@@ -10,6 +10,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 
+from mmconvnextv2.runtime import drop_pretrained
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # paper: params, FLOPs at 224 (classifier, head included)
 PAPER = {'atto': (3.7e6, 0.55e9), 'femto': (5.2e6, 0.78e9),
@@ -47,7 +49,7 @@ def test_every_size_params_match_paper(arch):
     """Parameter counts of all eight classifier configs (built on the meta
     device: no memory, no init; FLOPs are counted for atto and tiny above)."""
     cfg = Config.fromfile(in1k_config(arch))
-    get_flops.drop_pretrained(cfg.model)
+    drop_pretrained(cfg.model)
     init_default_scope('mmpretrain')
     with torch.device('meta'):
         model = MODELS.build(cfg.model)

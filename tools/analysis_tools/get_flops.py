@@ -24,6 +24,7 @@ from mmengine.logging import MMLogger
 from mmengine.registry import MODELS, init_default_scope
 
 import mmconvnextv2  # noqa: F401  (registers our modules)
+from mmconvnextv2.runtime import drop_pretrained
 
 
 class FeatureExtractor(torch.nn.Module):
@@ -35,19 +36,6 @@ class FeatureExtractor(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> Any:
         return self.model.extract_feat(x)
-
-
-def drop_pretrained(node: Any) -> None:
-    """Remove every ``Pretrained`` init_cfg: nothing is downloaded."""
-    if isinstance(node, dict):
-        if isinstance(node.get('init_cfg'), dict) and \
-                node['init_cfg'].get('type') == 'Pretrained':
-            node['init_cfg'] = None
-        for value in node.values():
-            drop_pretrained(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            drop_pretrained(value)
 
 
 def parts_that_run(model: torch.nn.Module, measured: torch.nn.Module,
