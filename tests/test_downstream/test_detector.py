@@ -16,6 +16,7 @@ SIZE_CONFIGS = sorted(
     glob.glob(
         osp.join(CONFIGS, 'mask_rcnn',
                  'mask-rcnn_convnext-v2-*-fcmae-pre_*.py')))
+# the configs' expected init_cfg, compared as a string (nothing is downloaded)
 FCMAE_URL = ('https://dl.fbaipublicfiles.com/convnext/convnextv2/pt_only/'
              'convnextv2_{}_1k_224_fcmae.pt')
 
