@@ -3,12 +3,21 @@ fine-tuning (FCMAE init vs random init) -> COCO mAP / mIoU, with pictures.
 
 Everything runs through the real tools (``tools/train.py``, ``tools/test.py``,
 ``tools/misc/visualize_fcmae.py``) on the synthetic data sets, ConvNeXt V2-atto,
-CPU. Outputs go to ``work_dirs/quickstart/``: ``results.json``/``results.md``
-(the table), ``fcmae_reconstruction.png``, ``loss_curves.png``,
+CPU, driven by the payoff study's engine
+(``tools/analysis_tools/fcmae_payoff.py``) with two budgets (0 = random init,
+and the FCMAE config's length) and one seed. The setting is the usual
+self-supervised one: FCMAE pre-trains on a pool of unlabelled images much
+larger than the labelled training sets. Two tools run at once, one thread
+each (the random-init runs beside the pre-training). Outputs go to
+``work_dirs/quickstart/`` (``work_dirs/quickstart-seed<N>/`` for another
+seed): ``results.json``/``results.md`` (the table),
+``fcmae_reconstruction.png``, ``loss_curves.png``,
 ``det_result_*.jpg``/``seg_result_*.png`` and one work dir per run. A second
 run reuses every finished stage; ``--fresh`` starts over.
 
-    python tools/quickstart.py            # about 10 minutes on 2 CPU cores
+    python tools/quickstart.py            # about 14 minutes on 2 CPU cores
+    python tools/quickstart.py --seed 1   # everything drawn anew
+    python tools/quickstart.py --payoff   # the seeded study of this setting
     python tools/quickstart.py --smoke    # tiny budgets (used by the tests)
 """
 import argparse
@@ -18,51 +27,26 @@ import math
 import os
 import os.path as osp
 import shutil
-import subprocess
 import sys
 import time
 from typing import Dict, List, Optional
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-FCMAE_CFG = 'configs/fcmae/fcmae_convnext-v2-atto_1xb16-coslr-300i_synthetic-128px.py'
+sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
+import fcmae_payoff  # noqa: E402  (the study engine, a sibling tool)
+
+FCMAE_CFG = 'configs/fcmae/fcmae_convnext-v2-atto_1xb16-coslr-1000i_synthetic-128px.py'
 DET_CFG = 'configs/mask_rcnn/mask-rcnn_convnext-v2-atto_fpn_synthetic.py'
 SEG_CFG = 'configs/upernet/upernet_convnext-v2-atto_synthetic-128x128.py'
 METRICS = {'det': {'bbox mAP': 'coco/bbox_mAP', 'segm mAP': 'coco/segm_mAP'},
            'seg': {'mIoU': 'mIoU'}}
 TASKS = {'det': ('Mask R-CNN', DET_CFG), 'seg': ('UperNet', SEG_CFG)}
-
-
-def run(cmd: List[str], quiet: bool) -> float:
-    """Run a tool from the repository root; return its wall time in seconds."""
-    print('\n$ ' + ' '.join(cmd), flush=True)
-    start = time.time()
-    result = subprocess.run(
-        [sys.executable] + cmd, cwd=ROOT,
-        stdout=subprocess.DEVNULL if quiet else None,
-        stderr=subprocess.STDOUT if quiet else None)
-    if result.returncode:
-        raise SystemExit(f'quickstart: `{" ".join(cmd)}` failed '
-                         f'(exit {result.returncode}); see its log above')
-    return time.time() - start
-
-
-def last_checkpoint(work_dir: str) -> Optional[str]:
-    """The checkpoint mmengine recorded last in ``work_dir``, if any."""
-    pointer = osp.join(work_dir, 'last_checkpoint')
-    if not osp.exists(pointer):
-        return None
-    with open(pointer) as f:
-        path = f.read().strip()
-    return path if osp.exists(path) else None
-
-
-def test_metrics(test_dir: str) -> Optional[Dict[str, float]]:
-    """Metrics written by tools/test.py (mmengine's ``<stamp>/<stamp>.json``)."""
-    files = sorted(glob.glob(osp.join(test_dir, '2*', '2*.json')))
-    if not files:
-        return None
-    with open(files[-1]) as f:
-        return json.load(f)
+#: The synthetic data of the main job: few labels, many unlabelled images.
+DATA = dict(num_train=32, num_val=32, num_unlabelled=1024)
+SMOKE_DATA = dict(num_train=8, num_val=2, num_unlabelled=8)
+#: The payoff study of this setting (``--payoff``): budgets and seeds.
+PAYOFF_BUDGETS = (0, 250, 500, 1000)
+PAYOFF_SEEDS = (0, 1, 2)
 
 
 def data_options(task: str, data_root: str) -> List[str]:
@@ -78,30 +62,23 @@ def data_options(task: str, data_root: str) -> List[str]:
     return options
 
 
-def train_and_test(name: str, config: str, work: str, data: List[str],
-                   budget: List[str], init: Optional[str],
-                   args: argparse.Namespace) -> Dict:
-    """Train ``config`` (from ``init``'s backbone weights or random) and test it."""
-    work_dir = osp.join(work, name)
-    times = {'train_s': 0., 'test_s': 0.}
-    ckpt = last_checkpoint(work_dir)
-    if ckpt is None:
-        options = data + budget + [f'randomness.seed={args.seed}']
-        if init:
-            options += ['model.backbone.init_cfg.type=Pretrained',
-                        f'model.backbone.init_cfg.checkpoint={init}',
-                        'model.backbone.init_cfg.prefix=backbone.']
-        times['train_s'] = run(['tools/train.py', config, '--work-dir', work_dir,
-                                '--cfg-options'] + options, args.quiet)
-        ckpt = last_checkpoint(work_dir)
-    test_dir = osp.join(work_dir, 'test')
-    metrics = test_metrics(test_dir)
-    if metrics is None:
-        times['test_s'] = run(['tools/test.py', config, ckpt, '--work-dir',
-                               test_dir, '--show-dir', 'vis', '--cfg-options']
-                              + data, args.quiet)
-        metrics = test_metrics(test_dir)
-    return dict(checkpoint=ckpt, metrics=metrics, **times)
+def finetune_options(task: str, data_root: str, smoke: bool) -> List[str]:
+    """Data roots, and no validation during training: tools/test.py
+    evaluates each run once, on the validation split, after training."""
+    options = data_options(task, data_root) + ['train_cfg.val_begin=1000000']
+    if smoke:
+        options += ['train_cfg.max_iters=2',
+                    'default_hooks.checkpoint.interval=2',
+                    'default_hooks.logger.interval=1']
+    return options
+
+
+def pretrain_budget(smoke: bool) -> int:
+    """The FCMAE config's own length (2 iterations in smoke mode)."""
+    if smoke:
+        return 2
+    from mmengine.config import Config
+    return Config.fromfile(osp.join(ROOT, FCMAE_CFG)).train_cfg.max_iters
 
 
 def loss_history(work_dir: str) -> Dict[str, List[float]]:
@@ -118,17 +95,23 @@ def loss_history(work_dir: str) -> Dict[str, List[float]]:
     return dict(iter=iters, loss=losses)
 
 
-def plot_losses(work: str, out: str) -> None:
+def run_dirs(work: str, budget: int, seed: int) -> Dict[str, str]:
+    """Work dirs of the four runs, keyed ``<task>_<init>``."""
+    return {f'{task}_{init}': osp.join(work, task, f'b{b}_s{seed}')
+            for task in TASKS for init, b in (('fcmae', budget), ('random', 0))}
+
+
+def plot_losses(work: str, dirs: Dict[str, str], out: str) -> None:
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    curve = loss_history(osp.join(work, 'fcmae'))
+    curve = loss_history(osp.join(work, 'pretrain'))
     axes[0].plot(curve['iter'], curve['loss'], color='tab:purple')
     axes[0].set_title('FCMAE pre-training (masked-patch MSE)')
-    for ax, task in zip(axes[1:], ('det', 'seg')):
+    for ax, task in zip(axes[1:], TASKS):
         for init, colour in (('fcmae', 'tab:blue'), ('random', 'tab:orange')):
-            curve = loss_history(osp.join(work, f'{task}_{init}'))
+            curve = loss_history(dirs[f'{task}_{init}'])
             ax.plot(curve['iter'], curve['loss'], color=colour,
                     label=f'{init} init')
         ax.set_title(f'{TASKS[task][0]} fine-tuning (total loss)')
@@ -141,11 +124,11 @@ def plot_losses(work: str, out: str) -> None:
     plt.close(fig)
 
 
-def copy_result_pictures(work: str) -> List[str]:
+def copy_result_pictures(work: str, dirs: Dict[str, str]) -> List[str]:
     """Copy the first two test visualisations of each FCMAE-init run."""
     copied = []
     for task, ext in (('det', 'jpg'), ('seg', 'png')):  # mmdet / mmseg output
-        found = sorted(glob.glob(osp.join(work, f'{task}_fcmae', 'test', '**',
+        found = sorted(glob.glob(osp.join(dirs[f'{task}_fcmae'], 'test', '**',
                                           'vis', '**', f'*.{ext}'), recursive=True))
         for i, path in enumerate(found[:2]):
             dest = osp.join(work, f'{task}_result_{i}{osp.splitext(path)[1]}')
@@ -156,8 +139,7 @@ def copy_result_pictures(work: str) -> List[str]:
 
 def write_table(work: str, results: Dict) -> str:
     """results.json and results.md; returns the Markdown."""
-    with open(osp.join(work, 'results.json'), 'w') as f:
-        json.dump(results, f, indent=2)
+    fcmae_payoff._write_json(osp.join(work, 'results.json'), results)
     lines = ['| model | init | metric | value | train (s) | test (s) |',
              '|---|---|---|---|---|---|']
     for task, (title, _) in TASKS.items():
@@ -167,7 +149,9 @@ def write_table(work: str, results: Dict) -> str:
                 value = run_['metrics'].get(key, float('nan'))
                 lines.append(f'| {title} | {init} | {label} | {value:.4f} | '
                              f'{run_["train_s"]:.0f} | {run_["test_s"]:.0f} |')
-    lines.append(f'\nFCMAE pre-training: {results["fcmae_s"]:.0f} s; data: '
+    lines.append(f'\nSeed {results["seed"]}; FCMAE pre-training: '
+                 f'{results["budget"]} iterations, {results["fcmae_s"]:.0f} s '
+                 f'(beside the random-init runs); data: '
                  f'{results["data_s"]:.0f} s; total: {results["total_s"]:.0f} s '
                  '(stages reused from an earlier run count 0 s).')
     table = '\n'.join(lines)
@@ -177,18 +161,40 @@ def write_table(work: str, results: Dict) -> str:
     return table
 
 
-def main(argv: Optional[List[str]] = None) -> Dict:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--work-dir', default='work_dirs/quickstart')
-    parser.add_argument('--data-root', default='data/synthetic')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--work-dir', help='default: work_dirs/quickstart '
+                        '(work_dirs/quickstart-seed<N> for --seed N > 0; '
+                        'work_dirs/payoff for --payoff)')
+    parser.add_argument('--data-root', help='default: data/synthetic '
+                        '(data/synthetic-seed<N> for --seed N > 0)')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the data, the pre-training and the '
+                        'fine-tuning')
+    parser.add_argument('--payoff', action='store_true',
+                        help='run the seeded payoff study of this setting '
+                        f'instead: budgets {PAYOFF_BUDGETS}, fine-tuning seeds '
+                        f'{PAYOFF_SEEDS} (about an hour)')
+    parser.add_argument('--jobs', type=int, default=2,
+                        help='tools run at once, threads split between them')
     parser.add_argument('--fresh', action='store_true',
                         help='delete the work dir first and redo every stage')
     parser.add_argument('--smoke', action='store_true',
                         help='tiny budgets: checks the pipeline, not the numbers')
     parser.add_argument('--quiet', action='store_true',
-                        help="hide the tools' own logs")
+                        help="hide the tools' own logs (always hidden with "
+                        '--jobs > 1: each run has its tool.log)')
     args = parser.parse_args(argv)
+    suffix = f'-seed{args.seed}' if args.seed else ''
+    args.work_dir = args.work_dir or (
+        'work_dirs/payoff' + suffix if args.payoff
+        else 'work_dirs/quickstart' + suffix)
+    args.data_root = args.data_root or 'data/synthetic' + suffix
+    return args
+
+
+def main(argv: Optional[List[str]] = None) -> Dict:
+    args = parse_args(argv)
     work = osp.join(ROOT, args.work_dir)
     data_root = osp.join(ROOT, args.data_root)
     if args.fresh and osp.isdir(work):
@@ -199,49 +205,45 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     sys.path.insert(0, ROOT)
     from mmconvnextv2.datasets import make_synthetic_data
     t = time.time()
-    sizes = dict(num_train=8, num_val=2) if args.smoke else {}
-    make_synthetic_data(data_root, seed=args.seed, **sizes)
+    make_synthetic_data(data_root, seed=args.seed,
+                        **(SMOKE_DATA if args.smoke else DATA))
     data_s = time.time() - t
 
-    def budget(iters: int, interval: int) -> List[str]:
-        return [f'train_cfg.max_iters={iters}',
-                f'default_hooks.checkpoint.interval={interval}',
-                f'default_hooks.logger.interval={max(1, interval // 4)}']
+    budget = pretrain_budget(args.smoke)
+    tasks = [fcmae_payoff.Downstream(
+        task, config, finetune_options(task, data_root, args.smoke))
+        for task, (_, config) in TASKS.items()]
+    if args.payoff:
+        budgets = sorted({b * budget // PAYOFF_BUDGETS[-1]
+                          for b in PAYOFF_BUDGETS})
+        study = fcmae_payoff.run_study(
+            FCMAE_CFG, tasks, budgets, PAYOFF_SEEDS, work,
+            data_options('fcmae', data_root), args.seed, args.jobs, args.quiet)
+        print('\n' + fcmae_payoff.write_outputs(study, work))
+        print(f'\nwrote {work}/payoff.md, payoff.json and payoff.png')
+        return study
 
-    # --smoke: 2 iterations, no validation during training (tools/test.py
-    # still evaluates every run)
-    fcmae_budget = budget(2, 2) if args.smoke else []
-    det_budget = budget(2, 2) + ['train_cfg.val_interval=1000'] \
-        if args.smoke else []
-    seg_budget = det_budget
-    fcmae_dir = osp.join(work, 'fcmae')
-    fcmae_s = 0.
-    fcmae_ckpt = last_checkpoint(fcmae_dir)
-    if fcmae_ckpt is None:
-        fcmae_s = run(['tools/train.py', FCMAE_CFG, '--work-dir', fcmae_dir,
-                       '--cfg-options', f'randomness.seed={args.seed}']
-                      + data_options('fcmae', data_root) + fcmae_budget,
-                      args.quiet)
-        fcmae_ckpt = last_checkpoint(fcmae_dir)
+    study = fcmae_payoff.run_study(
+        FCMAE_CFG, tasks, [0, budget], [args.seed], work,
+        data_options('fcmae', data_root), args.seed, args.jobs, args.quiet,
+        show_dir='vis')
+    fcmae_ckpt = study['pretrain']['checkpoints'][str(budget)]
     recon = osp.join(work, 'fcmae_reconstruction.png')
-    run(['tools/misc/visualize_fcmae.py', FCMAE_CFG, fcmae_ckpt,
+    fcmae_payoff.ToolRunner(quiet=args.quiet)(
+        ['tools/misc/visualize_fcmae.py', FCMAE_CFG, fcmae_ckpt,
          osp.join(data_root, 'coco', 'val'), '--out', recon, '--size', '128'],
-        args.quiet)
-
-    runs = {}
-    for task, (_, config) in TASKS.items():
-        for init in ('fcmae', 'random'):
-            runs[f'{task}_{init}'] = train_and_test(
-                f'{task}_{init}', config, work,
-                data_options(task, data_root),
-                det_budget if task == 'det' else seg_budget,
-                fcmae_ckpt if init == 'fcmae' else None, args)
-    results = dict(runs=runs, fcmae_s=fcmae_s, data_s=data_s,
+        osp.join(work, 'pretrain', 'tool.log'))
+    by_key = {(r['task'], r['budget']): r for r in study['runs']}
+    runs = {f'{task}_{init}': by_key[(task, b)] for task in TASKS
+            for init, b in (('fcmae', budget), ('random', 0))}
+    results = dict(runs=runs, seed=args.seed, budget=budget,
+                   fcmae_s=study['pretrain']['train_s'], data_s=data_s,
                    fcmae_checkpoint=fcmae_ckpt, smoke=args.smoke,
                    total_s=time.time() - start)
-    plot_losses(work, osp.join(work, 'loss_curves.png'))
+    dirs = run_dirs(work, budget, args.seed)
+    plot_losses(work, dirs, osp.join(work, 'loss_curves.png'))
     results['pictures'] = [recon, osp.join(work, 'loss_curves.png')] + \
-        copy_result_pictures(work)
+        copy_result_pictures(work, dirs)
     table = write_table(work, results)
     print('\n' + table)
     bad = [k for k, r in runs.items() for v in r['metrics'].values()

@@ -3,7 +3,7 @@
 The config's ``default_scope`` (mmpretrain / mmdet / mmseg) picks the task; this
 script only builds mmengine's Runner and calls ``train()``. Examples::
 
-    python tools/train.py configs/fcmae/fcmae_convnext-v2-atto_1xb16-coslr-300i_synthetic-128px.py
+    python tools/train.py configs/fcmae/fcmae_convnext-v2-atto_1xb16-coslr-1000i_synthetic-128px.py
     python tools/train.py CONFIG --work-dir work_dirs/x --resume --amp \\
         --cfg-options train_dataloader.batch_size=4
     bash tools/dist_train.sh CONFIG 8          # 8 processes (GPUs, or CPU + gloo)

@@ -24,6 +24,11 @@ dataset classes:
   ``floor``, circles are ``ball``, squares ``box``, triangles ``tent`` and
   stars ``flower``; configs pass :data:`ADE_METAINFO` and get 5 classes.
 
+* ``unlabelled/000000.jpg ...`` (optional): a pool of images from the same
+  scene distribution without any annotation, for FCMAE pre-training
+  (mmpretrain's ``CustomDataset`` over a folder). Self-supervised learning
+  pays off when this pool is much larger than the labelled training sets.
+
 Generation is deterministic: image ``i`` of a split depends only on
 ``(seed, split, i)``, not on the number of images. Each dataset is written
 into a temporary folder next to its destination and renamed into place when
@@ -45,7 +50,7 @@ from PIL import Image
 __all__ = [
     'SHAPES', 'COCO_METAINFO', 'ADE_METAINFO', 'ADE_LABEL_IDS', 'IGNORE_LABEL',
     'make_scene', 'make_synthetic_coco', 'make_synthetic_ade',
-    'make_synthetic_data'
+    'make_synthetic_unlabelled', 'make_synthetic_data'
 ]
 
 #: The shape kinds, in COCO category order (category id = index + 1).
@@ -81,7 +86,7 @@ ADE_METAINFO: Dict[str, tuple] = dict(
 IGNORE_LABEL = 0
 
 _SHAPE_TO_ADE = dict(zip(SHAPES, ADE_CLASSES[1:]))
-_SPLIT_CODES = {'train': 1, 'val': 2}
+_SPLIT_CODES = {'train': 1, 'val': 2, 'unlabelled': 3}
 _FORMAT_VERSION = 1
 _MARKER = '.complete.json'
 _MIN_VISIBLE = 0.4  # an occluded shape keeps at least this share of its area
@@ -395,12 +400,28 @@ def make_synthetic_ade(out_dir: str, seed: int = 0, num_train: int = 32,
     return _write_atomically(out_dir, params, write)
 
 
+def make_synthetic_unlabelled(out_dir: str, seed: int = 0, num: int = 512,
+                              size: int = 128) -> str:
+    """Write ``num`` unannotated images to ``out_dir`` (e.g.
+    ``data/synthetic/unlabelled``), none of them in the labelled sets;
+    return its absolute path."""
+    params = dict(_params(seed, 0, 0, size), num_unlabelled=int(num))
+
+    def write(root: str) -> None:
+        for i in range(num):
+            scene = make_scene(_scene_rng(seed, 'unlabelled', i), size)
+            _save_jpg(scene['img'], osp.join(root, f'{i:06d}.jpg'))
+
+    return _write_atomically(out_dir, params, write)
+
+
 def make_synthetic_data(out_dir: str = 'data/synthetic', seed: int = 0,
                         num_train: int = 32, num_val: int = 8,
                         size: int = 128,
-                        which: Optional[Sequence[str]] = ('coco', 'ade')
-                        ) -> Dict[str, str]:
-    """Write ``out_dir/coco`` and/or ``out_dir/ade``; return their paths.
+                        which: Optional[Sequence[str]] = ('coco', 'ade'),
+                        num_unlabelled: int = 0) -> Dict[str, str]:
+    """Write ``out_dir/coco`` and/or ``out_dir/ade`` (and
+    ``out_dir/unlabelled`` when ``num_unlabelled`` > 0); return their paths.
 
     Args:
         out_dir: Parent folder of the datasets.
@@ -409,10 +430,13 @@ def make_synthetic_data(out_dir: str = 'data/synthetic', seed: int = 0,
         num_val: Validation images per dataset.
         size: Side of the square images in pixels (>= 32).
         which: ``'coco'`` and/or ``'ade'``.
+        num_unlabelled: Images in the unannotated pool (0: none).
     """
     if num_train < 1 or num_val < 1:
         raise ValueError('num_train and num_val must be positive, got '
                          f'{num_train} and {num_val}')
+    if num_unlabelled < 0:
+        raise ValueError(f'num_unlabelled must be >= 0, got {num_unlabelled}')
     if size < 32:
         raise ValueError(f'size must be at least 32 pixels, got {size}')
     writers = dict(coco=make_synthetic_coco, ade=make_synthetic_ade)
@@ -420,5 +444,9 @@ def make_synthetic_data(out_dir: str = 'data/synthetic', seed: int = 0,
     if unknown:
         raise ValueError(f'unknown datasets {sorted(unknown)}; '
                          f'choose from {sorted(writers)}')
-    return {name: writers[name](osp.join(out_dir, name), seed, num_train,
-                                num_val, size) for name in which}
+    paths = {name: writers[name](osp.join(out_dir, name), seed, num_train,
+                                 num_val, size) for name in which}
+    if num_unlabelled:
+        paths['unlabelled'] = make_synthetic_unlabelled(
+            osp.join(out_dir, 'unlabelled'), seed, num_unlabelled, size)
+    return paths

@@ -77,6 +77,39 @@ def test_image_depends_on_index_not_count(data_dir, tmp_path):
                            shallow=False)
 
 
+def test_unlabelled_pool_deterministic_and_new_images(data_dir, tmp_path):
+    paths = make_synthetic_data(str(tmp_path / 'a'), seed=0, num_train=6,
+                                num_val=3, size=SIZE, which=['coco'],
+                                num_unlabelled=4)
+    pool = paths['unlabelled']
+    assert sorted(os.listdir(pool)) == [f'{i:06d}.jpg' for i in range(4)] + \
+        [synthetic._MARKER]
+    # same seed: the same pool, whatever its size; images by index
+    again = make_synthetic_data(str(tmp_path / 'b'), seed=0, num_train=1,
+                                num_val=1, size=SIZE, which=['ade'],
+                                num_unlabelled=2)['unlabelled']
+    assert filecmp.cmp(osp.join(pool, '000001.jpg'),
+                       osp.join(again, '000001.jpg'), shallow=False)
+    other = make_synthetic_data(str(tmp_path / 'c'), seed=1, num_train=1,
+                                num_val=1, size=SIZE, which=['ade'],
+                                num_unlabelled=2)['unlabelled']
+    assert not filecmp.cmp(osp.join(pool, '000001.jpg'),
+                           osp.join(other, '000001.jpg'), shallow=False)
+    # no image of the pool is one of the labelled images
+    labelled = [np.asarray(Image.open(data_dir / 'coco' / split / f))
+                for split in ('train', 'val')
+                for f in os.listdir(data_dir / 'coco' / split)]
+    for name in os.listdir(pool):
+        if name.endswith('.jpg'):
+            img = np.asarray(Image.open(osp.join(pool, name)))
+            assert not any(np.array_equal(img, x) for x in labelled)
+    # a size of 0 writes no pool; a negative one is refused
+    assert 'unlabelled' not in make_synthetic_data(
+        str(tmp_path / 'd'), num_train=1, num_val=1, size=SIZE, which=['ade'])
+    with pytest.raises(ValueError, match='num_unlabelled'):
+        make_synthetic_data(str(tmp_path / 'e'), num_unlabelled=-1)
+
+
 def test_complete_dataset_is_skipped_incomplete_replaced(tmp_path):
     coco = make_synthetic_data(str(tmp_path), num_train=2, num_val=1,
                                size=64, which=['coco'])['coco']
