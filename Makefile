@@ -1,11 +1,12 @@
 # The README's commands. Each installs the environment first when .venv is missing.
 #   make quickstart   FCMAE pre-training -> Mask R-CNN + UperNet -> mAP / mIoU table
 #   make test         the test suite
+#   make payoff       the seeded FCMAE payoff study of the quickstart's setting
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install quickstart test clean
+.PHONY: install quickstart payoff test clean
 
 $(VENV)/.installed: setup.py tools/install.sh
 	bash tools/install.sh
@@ -14,6 +15,9 @@ install: $(VENV)/.installed
 
 quickstart: install
 	$(PY) tools/quickstart.py $(ARGS)
+
+payoff: install
+	$(PY) tools/quickstart.py --payoff $(ARGS)
 
 test: install
 	$(PY) -m pytest tests -q -ra --durations=15 $(PYTEST_ARGS)

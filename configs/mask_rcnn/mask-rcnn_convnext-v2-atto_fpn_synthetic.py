@@ -106,18 +106,18 @@ test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
 test_evaluator = val_evaluator
 
-# iteration-based: 40 iterations, validation and a checkpoint every 20
-max_iters = 40
+# iteration-based: 80 iterations, validation and a checkpoint every 40
+max_iters = 80
 train_cfg = dict(
     _delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
-    val_interval=20)
+    val_interval=40)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=10),
     dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
-         milestones=[30], gamma=0.1)
+         milestones=[60], gamma=0.1)
 ]
 optim_wrapper = dict(type='OptimWrapper')
 default_hooks = dict(
-    logger=dict(interval=5),
-    checkpoint=dict(by_epoch=False, interval=20))
+    logger=dict(interval=10),
+    checkpoint=dict(by_epoch=False, interval=40))
 log_processor = dict(by_epoch=False)

@@ -32,7 +32,10 @@ norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     data_preprocessor=dict(size=crop_size),
     backbone=dict(init_cfg=None),
-    decode_head=dict(num_classes=num_classes, norm_cfg=norm_cfg),
+    # 128-wide decode head instead of 512: the 512-wide UPerHead is 85% of
+    # a CPU training step at 128 px (3.4 s vs 0.45 s per step, one thread)
+    decode_head=dict(num_classes=num_classes, norm_cfg=norm_cfg,
+                     channels=128),
     auxiliary_head=dict(num_classes=num_classes, norm_cfg=norm_cfg),
     test_cfg=dict(mode='slide', crop_size=crop_size, stride=(85, 85)))
 
@@ -68,13 +71,15 @@ val_dataloader = dict(
         data_root=data_root, metainfo=metainfo, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-# iteration-based: 40 iterations, validation and a checkpoint every 20
-max_iters = 40
-train_cfg = dict(max_iters=max_iters, val_interval=20)
+# iteration-based: 200 iterations, validation and a checkpoint every 100
+max_iters = 200
+warmup_iters = 20
+train_cfg = dict(max_iters=max_iters, val_interval=100)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=10),
-    dict(type='PolyLR', power=1.0, begin=10, end=max_iters, eta_min=0.0,
-         by_epoch=False)
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
+         end=warmup_iters),
+    dict(type='PolyLR', power=1.0, begin=warmup_iters, end=max_iters,
+         eta_min=0.0, by_epoch=False)
 ]
 optim_wrapper = dict(
     _delete_=True,
@@ -84,4 +89,4 @@ optim_wrapper = dict(
     paramwise_cfg=dict(decay_rate=0.9, decay_type='stage_wise', num_layers=6),
     constructor='LearningRateDecayOptimizerConstructor')
 default_hooks = dict(
-    logger=dict(interval=5), checkpoint=dict(interval=20))
+    logger=dict(interval=10), checkpoint=dict(interval=100))

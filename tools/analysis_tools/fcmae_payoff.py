@@ -181,11 +181,17 @@ def pretrain(fcmae_config: str, budgets: Sequence[int], work_dir: str,
              ) -> Dict[str, object]:
     """Pre-train once to ``max(budgets)``, keeping a checkpoint at each
     positive budget; return ``{'checkpoints': {budget: path}, 'train_s'}``."""
+    positive = sorted(b for b in budgets if b > 0)
     done = osp.join(work_dir, 'done.json')
     record = _read_json(done)
     if record is not None:
+        missing = [b for b in positive if str(b) not in record['checkpoints']]
+        if missing:
+            raise RuntimeError(
+                f'{work_dir} holds a finished pre-training without checkpoints '
+                f'at {missing} iterations; use another --work-dir, or delete '
+                'that folder to pre-train again')
         return dict(record, train_s=0.)
-    positive = sorted(b for b in budgets if b > 0)
     interval = reduce(math.gcd, positive)
     cmd = ['tools/train.py', fcmae_config, '--work-dir', work_dir, '--resume',
            '--cfg-options'] + stretch_schedule(fcmae_config, positive[-1]) + [
@@ -290,19 +296,28 @@ def execute(jobs: List[Job], workers: int,
 # -------------------------------------------------------------- the study
 @dataclass
 class Downstream:
-    """One downstream config of a study, with its own ``--cfg-options``."""
+    """One downstream config of a study, with its own ``--cfg-options``:
+    ``options`` for every run, ``random_options`` added to the random-init
+    runs and ``fcmae_options`` to the FCMAE-init runs (e.g. a learning rate
+    chosen for each start)."""
     name: str
     config: str
     options: List[str] = field(default_factory=list)
     metrics: Optional[List[str]] = None
+    random_options: List[str] = field(default_factory=list)
+    fcmae_options: List[str] = field(default_factory=list)
 
 
 def run_study(fcmae_config: str, tasks: Sequence[Downstream],
               budgets: Sequence[int], seeds: Sequence[int], work_dir: str,
               pretrain_options: Sequence[str] = (), pretrain_seed: int = 0,
               jobs: int = 1, quiet: bool = False,
-              show_dir: Optional[str] = None) -> Dict:
+              show_dir: Optional[str] = None,
+              keep_budgets: Sequence[int] = ()) -> Dict:
     """Pre-train once, fine-tune every (task, budget, seed), summarise.
+
+    ``keep_budgets``: further pre-training checkpoints to keep (for a later
+    study in the same work dir); they must not exceed ``max(budgets)``.
 
     Returns a dict with ``runs`` (one entry per fine-tuning run), ``summary``
     (mean/std per task, metric and budget), ``pretrain`` and the settings.
@@ -317,7 +332,9 @@ def run_study(fcmae_config: str, tasks: Sequence[Downstream],
     state: Dict[str, Dict] = {}
 
     def pretrain_job() -> Dict:
-        return pretrain(fcmae_config, budgets, osp.join(work_dir, 'pretrain'),
+        kept = [b for b in keep_budgets if 0 < b < budgets[-1]]
+        return pretrain(fcmae_config, list(budgets) + kept,
+                        osp.join(work_dir, 'pretrain'),
                         pretrain_options, pretrain_seed, run)
 
     def finetune_job(task: Downstream, budget: int, seed: int):
@@ -326,7 +343,9 @@ def run_study(fcmae_config: str, tasks: Sequence[Downstream],
                 state['pretrain']['checkpoints'][str(budget)]
             result = finetune(task.config,
                               osp.join(work_dir, task.name, f'b{budget}_s{seed}'),
-                              task.options, seed, init, run, show_dir)
+                              task.options + (task.fcmae_options if budget
+                                              else task.random_options),
+                              seed, init, run, show_dir)
             return dict(result, task=task.name, budget=budget, seed=seed,
                         headline=headline(result['metrics'], task.metrics))
         return fn
@@ -355,8 +374,9 @@ def run_study(fcmae_config: str, tasks: Sequence[Downstream],
                   key=lambda r: (r['task'], r['budget'], r['seed']))
     return dict(
         fcmae_config=fcmae_config, budgets=budgets, seeds=list(seeds),
-        tasks=[dict(name=t.name, config=t.config, options=t.options)
-               for t in tasks],
+        tasks=[dict(name=t.name, config=t.config, options=t.options,
+                    random_options=t.random_options,
+                    fcmae_options=t.fcmae_options) for t in tasks],
         pretrain=results.get('pretrain'), runs=runs,
         summary=summarise(runs), wall_s=time.time() - start)
 
@@ -492,6 +512,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--finetune-options', nargs='+', default=[],
                         metavar='KEY=VALUE',
                         help='--cfg-options of every fine-tuning run')
+    parser.add_argument('--random-init-options', nargs='+', default=[],
+                        metavar='KEY=VALUE', help='added for the random-init '
+                        'runs (e.g. the learning rate chosen for that start)')
+    parser.add_argument('--fcmae-init-options', nargs='+', default=[],
+                        metavar='KEY=VALUE',
+                        help='added for the FCMAE-init runs')
     parser.add_argument('--metrics', nargs='+',
                         help='metric keys to report (default: bbox/segm mAP, '
                         'mIoU or top-1, whichever the test writes)')
@@ -514,7 +540,9 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         if not osp.isfile(path):
             raise SystemExit(f'config not found: {path}')
     tasks = [Downstream(n, osp.abspath(c), list(args.finetune_options),
-                        args.metrics) for n, c in zip(names, args.configs)]
+                        args.metrics, list(args.random_init_options),
+                        list(args.fcmae_init_options))
+             for n, c in zip(names, args.configs)]
     study = run_study(osp.abspath(args.fcmae_config), tasks, args.budgets, args.seeds,
                       osp.abspath(args.work_dir), args.pretrain_options,
                       args.pretrain_seed, args.jobs, args.quiet)
