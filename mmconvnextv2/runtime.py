@@ -69,9 +69,10 @@ def config_dicts(node: Any) -> Iterator[dict]:
 
 
 def _revert_sync_bn(node: Any) -> int:
-    """Replace every ``SyncBN`` norm type in a config tree by ``BN``; return
-    how many were replaced."""
-    found = [d for d in config_dicts(node) if d.get('type') == 'SyncBN']
+    """Replace every ``SyncBN`` norm type (torch's, and mmcv's ``MMSyncBN``)
+    in a config tree by ``BN``; return how many were replaced."""
+    found = [d for d in config_dicts(node)
+             if d.get('type') in ('SyncBN', 'MMSyncBN')]
     for norm in found:
         norm['type'] = 'BN'
     return len(found)

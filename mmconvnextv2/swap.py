@@ -498,7 +498,7 @@ def swap_config(cfg: Config, base: str, arch: Union[str, dict] = 'atto',
 
     def change(path: Path, value: Any) -> None:
         parent = get_path(dict(model=new_model), path[:-1])
-        old = parent.get(path[-1], None) if isinstance(parent, dict) else parent[path[-1]]
+        old = parent.get(path[-1])
         if old == value and path[-1] in parent:
             return
         parent[path[-1]] = value
@@ -567,10 +567,13 @@ def swap_config(cfg: Config, base: str, arch: Union[str, dict] = 'atto',
                 for key, value in IMAGENET_NORM.items():
                     if [float(v) for v in sub[key]] != value:
                         change(where + (key, ), value)
-                if not sub.get('bgr_to_rgb', False) or sub.get('rgb_to_bgr'):
-                    change(where + ('bgr_to_rgb', ), True)
-                    if sub.get('rgb_to_bgr'):
-                        change(where + ('rgb_to_bgr', ), False)
+                for key in ('bgr_to_rgb', 'to_rgb'):  # mmdet/mmseg, mmpretrain
+                    accepted = class_default(sub.get('type'), key, scope)
+                    if key in sub or accepted is not inspect.Parameter.empty:
+                        change(where + (key, ), True)
+                        break
+                if sub.get('rgb_to_bgr'):
+                    change(where + ('rgb_to_bgr', ), False)
 
     overrides: Dict[str, Any] = dict(
         custom_imports=dict(imports=['mmconvnextv2'], allow_failed_imports=False))
@@ -701,7 +704,8 @@ def check_config(path: str, size: Tuple[int, int] = (128, 128),
     """
     from mmengine.model import revert_sync_batchnorm
 
-    from .testing import build_model, det_inputs, loss_step, seg_inputs
+    from .testing import (build_model, det_inputs, loss_step, reid_inputs,
+                          seg_inputs)
     cfg = Config.fromfile(path)
     model_cfg = cfg.model
     owner_path = find_backbone(plain(model_cfg))
@@ -727,24 +731,30 @@ def check_config(path: str, size: Tuple[int, int] = (128, 128),
     scope = cfg.default_scope
     classes = _num_classes(plain(model_cfg))
     shapes = [tuple(size)] * batch
+    preprocessor = str((model_cfg.get('data_preprocessor') or {}).get('type'))
     if scope == 'mmseg':
         data = seg_inputs(shapes, classes)
+    elif 'ReID' in preprocessor:  # person crops, 2 per identity
+        data = reid_inputs([(2 * size[0], size[1])] * 2 * batch, classes)
     else:
-        video = 'Track' in str(model_cfg.get('data_preprocessor', {}).get('type'))
-        data = det_inputs(shapes, classes, video=video)
+        data = det_inputs(shapes, classes, video='Track' in preprocessor)
+    if hasattr(model, 'set_epoch'):  # as mmdet's SetEpochInfoHook (TOOD)
+        model.set_epoch(0)
     trained = 'model'
     try:
         losses = loss_step(model, data)
     except Exception:
         if owner_path == ('model', ):
             raise
-        inner = model
-        for part in owner_path[1:]:
-            inner = getattr(inner, part)
+        # the first inner model that owns the backbone and trains on its own
+        # (a wrapper may rename it: a semi-supervised one builds `student`)
+        name, inner = next((n, m) for n, m in model.named_modules()
+                           if n and hasattr(m, 'loss') and isinstance(
+                               getattr(m, 'backbone', None), torch.nn.Module))
         model.zero_grad()
         losses = loss_step(inner, det_inputs(shapes, classes)
                            if scope != 'mmseg' else data)
-        trained = dotted(owner_path)
+        trained = f'model.{name}'
     losses = {k: [t.detach() for t in v] if isinstance(v, (list, tuple))
               else v.detach() for k, v in losses.items()}
     return dict(params=params, trained=trained, model=model,

@@ -71,7 +71,7 @@ def det_inputs(shapes: Sequence[Tuple[int, int]], num_classes: int,
     else:
         data = demo_mm_inputs(len(shapes), images, num_items=[3] * len(shapes),
                               num_classes=max(num_classes, 2), with_mask=True,
-                              with_semantic=True)
+                              with_semantic=num_classes < 256)  # uint8 maps
         samples = data['data_samples']
         for sample, proposals in zip(samples, demo_mm_proposals(images, 100)):
             sample.proposals = proposals
@@ -80,3 +80,18 @@ def det_inputs(shapes: Sequence[Tuple[int, int]], num_classes: int,
         if 'gt_sem_seg' in sample:
             sample.gt_sem_seg.sem_seg.clamp_(max=num_classes - 1)
     return data
+
+
+def reid_inputs(shapes: Sequence[Tuple[int, int]], num_classes: int) -> dict:
+    """Person crops with identity labels, two crops per identity (what a
+    triplet loss needs)."""
+    from mmdet.structures import ReIDDataSample
+    gen = torch.Generator().manual_seed(0)
+    inputs, samples = [], []
+    for i, (h, w) in enumerate(shapes):
+        inputs.append(torch.randint(0, 256, (3, h, w), generator=gen,
+                                    dtype=torch.uint8))
+        sample = ReIDDataSample()
+        sample.set_gt_label((i // 2) % num_classes)
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)

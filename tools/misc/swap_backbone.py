@@ -6,8 +6,9 @@ by following the backbone's outputs through the model config, see
 ``mmconvnextv2/swap.py``), the image normalisation of the ConvNeXt V2
 checkpoints, and AdamW with mmdet's / mmseg's layer-wise lr decay. E.g.::
 
-    python tools/misc/swap_backbone.py mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py \\
-        --arch tiny --checkpoint convnextv2_tiny_1k_224_fcmae.pt --check
+    python tools/misc/swap_backbone.py \\
+        mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py --arch tiny \\
+        --checkpoint convnextv2_tiny_1k_224_fcmae.pt --check
 
 ``--check`` builds the new model on CPU (SyncBN -> BN) and trains one step on
 generated inputs. A config that cannot be swapped is refused in one line
