@@ -3,7 +3,7 @@
 #   python tools/misc/make_synthetic_data.py --out data/synthetic
 #   python tools/train.py configs/mask_rcnn/mask-rcnn_convnext-v2-atto_fpn_synthetic.py
 # Same model, dataset class (mmdet's CocoDataset) and pipeline transforms as
-# the COCO config; what changes: data, classes, image scales, a 40-iteration
+# the COCO config; what changes: data, classes, image scales, an 80-iteration
 # schedule, 2 images per batch, fewer RoIs, no AMP (AmpOptimWrapper needs a
 # GPU).
 #

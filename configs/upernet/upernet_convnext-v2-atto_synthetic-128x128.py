@@ -2,10 +2,11 @@
 # layout set (shapes on textured floors):
 #   python tools/misc/make_synthetic_data.py --out data/synthetic
 #   python tools/train.py configs/upernet/upernet_convnext-v2-atto_synthetic-128x128.py
-# Same model, dataset class (mmseg's ADE20KDataset, reduce_zero_label) and
-# pipeline transforms as the ADE20K config; what changes: data, classes,
-# 128x128 crops, a 40-iteration schedule, 2 images per batch, BN instead of
-# SyncBN in the heads, no AMP (AmpOptimWrapper needs a GPU).
+# Same model (but a 128-wide decode head), dataset class (mmseg's
+# ADE20KDataset, reduce_zero_label) and pipeline transforms as the ADE20K
+# config; what changes: data, classes, 128x128 crops, a 200-iteration
+# schedule, 2 images per batch, BN instead of SyncBN in the heads, no AMP
+# (AmpOptimWrapper needs a GPU).
 #
 # The backbone starts from random weights. To start from an FCMAE (or any
 # ConvNeXt V2-atto) checkpoint, add

@@ -29,6 +29,18 @@ def test_quickstart_smoke_end_to_end(tmp_path):
         for key in keys:
             assert math.isfinite(results['runs'][run]['metrics'][key]), (run, key)
         assert results['runs'][run]['train_s'] > 0
+    # the FCMAE-init runs start from the pre-training's last checkpoint; the
+    # pre-training also kept the payoff study's budgets (--payoff reuses it)
+    assert results['budget'] == 2 and results['seed'] == 0
+    assert results['fcmae_checkpoint'].endswith('iter_2.pth')
+    assert (work / 'pretrain' / 'iter_1.pth').is_file()
+    for task in ('det', 'seg'):
+        log = (work / task / 'b2_s0' / 'tool.log').read_text()
+        assert 'init_cfg.checkpoint=' + results['fcmae_checkpoint'] in log
+        random_log = (work / task / 'b0_s0' / 'tool.log').read_text()
+        assert 'init_cfg.checkpoint' not in random_log
+    # the unlabelled pool the pre-training read
+    assert len(list((tmp_path / 'data' / 'unlabelled').glob('*.jpg'))) == 8
     table = (work / 'results.md').read_text()
     assert table.count('| Mask R-CNN |') == 4 and table.count('| UperNet |') == 2
     # a second run reuses every stage: no training, no testing

@@ -89,6 +89,8 @@ class ToolRunner:
         say('$ ' + ' '.join(cmd) + (f'   (log: {log})' if self.quiet else ''))
         start = time.time()
         with open(log, 'a') as out:
+            out.write('$ ' + ' '.join(cmd) + '\n')
+            out.flush()
             if self.quiet:
                 code = subprocess.run([sys.executable] + cmd, cwd=ROOT, env=env,
                                       stdout=out, stderr=subprocess.STDOUT
@@ -352,7 +354,7 @@ def run_study(fcmae_config: str, tasks: Sequence[Downstream],
 
     plan: List[Job] = []
     if budgets[-1] > 0:
-        plan.append(Job('pretrain', pretrain_job, weight=2. * len(tasks)))
+        plan.append(Job('pretrain', pretrain_job, weight=3.))  # ~3 runs
     # random-init runs first: they need no pre-training and run beside it
     for budget in budgets:
         for seed in seeds:
@@ -461,7 +463,7 @@ def plot(study: Dict, out: str) -> None:
     import matplotlib.pyplot as plt
     panels = [(t, m, b) for t, ms in study['summary'].items()
               for m, b in ms.items()]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.4),
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.6),
                              squeeze=False)
     for ax, (task, metric, by_budget) in zip(axes[0], panels):
         xs = sorted(by_budget, key=int)
@@ -471,7 +473,7 @@ def plot(study: Dict, out: str) -> None:
         for x in xs:
             ax.scatter([int(x)] * by_budget[x]['n'], by_budget[x]['values'],
                        color='tab:gray', s=10, alpha=0.6, zorder=3)
-        ax.set_title(f'{task}: {metric}')
+        ax.set_title(f'{task}\n{metric}', fontsize=9)
         ax.set_xlabel('FCMAE pre-training (iterations; 0 = random init)')
         ax.set_ylabel(metric)
     axes[0][0].legend(loc='best')
