@@ -207,22 +207,35 @@ class FeatureMap:
 
 def probe_backbone(backbone: dict, scope: str, path: Path,
                    size: int = 256) -> List[FeatureMap]:
-    """Build the original backbone on CPU (no weights loaded) and run it on a
-    blank ``size`` x ``size`` image: the width and stride of each output."""
+    """Build the original backbone on CPU (no weights loaded) and run its
+    training forward (some backbones give their heads more outputs then) on
+    two blank ``size`` x ``size`` images, or at the backbone's own
+    ``img_size`` if it needs that: the width and stride of each output."""
     from mmengine.registry import MODELS, DefaultScope
     cfg = dict(backbone=copy.deepcopy(plain(backbone)))
     drop_pretrained(cfg)
     _revert_sync_bn(cfg)
     name = f'{dotted(path)} ({backbone.get("type")})'
+    own = cfg['backbone'].get('img_size')
+    own = own[0] if isinstance(own, (list, tuple)) else own
+    sizes = [size] + ([own] if isinstance(own, int) and own != size else [])
+    channels = cfg['backbone'].get('in_channels', 3)
     try:
         with DefaultScope.overwrite_default_scope(scope):
             with MODELS.switch_scope_and_registry(scope) as models:
                 module = models.build(cfg['backbone'])
-        module.eval()
-        channels = cfg['backbone'].get('in_channels', 3)
-        x = torch.zeros(1, channels if isinstance(channels, int) else 3, size, size)
-        with torch.no_grad():
-            outputs = module(x)
+        module.train()
+        for i, side in enumerate(sizes):
+            x = torch.zeros(2, channels if isinstance(channels, int) else 3,
+                            side, side)
+            try:
+                with torch.no_grad():
+                    outputs = module(x)
+                size = side
+                break
+            except Exception:  # noqa: BLE001  (then at its own size)
+                if i == len(sizes) - 1:
+                    raise
     except Exception as err:  # noqa: BLE001  (any failure is reported)
         first = str(err).strip().splitlines()[0] if str(err).strip() else ''
         raise SwapError(f'{name} could not be run to measure its outputs: '
@@ -532,6 +545,8 @@ def swap_config(cfg: Config, base: str, arch: Union[str, dict] = 'atto',
                 passed.append((list(out), list(new_out)))
         elif len(set(widths_read)) == 1:
             value = widths_read[0]
+            if node.get('channels') == old:  # a head that keeps its input
+                change(reader.path + ('channels', ), value)  # width (FCN, 0 convs)
         else:
             raise SwapError(
                 f'{dotted(reader.path + (reader.key, ))}={old} is one width for '
@@ -606,6 +621,9 @@ def swap_config(cfg: Config, base: str, arch: Union[str, dict] = 'atto',
             optimizer=old['optimizer'].get('type')), dict(
                 constructor='LearningRateDecayOptimizerConstructor',
                 optimizer='AdamW', **decay)))
+    if not checkpoint:
+        notes.append('no checkpoint given: the backbone starts from random '
+                     'weights (--checkpoint PATH_OR_URL)')
     unread = [i for i in range(len(maps)) if i not in read]
     if unread:
         notes.append(f'backbone outputs {unread} of the original are read by '
@@ -715,6 +733,8 @@ def check_config(path: str, size: Tuple[int, int] = (128, 128),
         str(init.get('checkpoint')))
     kept = backbone.pop('init_cfg', None) if local else None
     drop_pretrained(model_cfg)
+    if model_cfg.get('pretrained'):  # mmseg's shortcut to backbone weights
+        model_cfg.pretrained = None
     if kept is not None:
         backbone['init_cfg'] = kept
     _revert_sync_bn(model_cfg)
@@ -733,7 +753,7 @@ def check_config(path: str, size: Tuple[int, int] = (128, 128),
     shapes = [tuple(size)] * batch
     preprocessor = str((model_cfg.get('data_preprocessor') or {}).get('type'))
     if scope == 'mmseg':
-        data = seg_inputs(shapes, classes)
+        data = seg_inputs(shapes, classes, ignored_band=False)
     elif 'ReID' in preprocessor:  # person crops, 2 per identity
         data = reid_inputs([(2 * size[0], size[1])] * 2 * batch, classes)
     else:

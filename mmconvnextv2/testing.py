@@ -33,9 +33,9 @@ def loss_step(model: torch.nn.Module, data: dict) -> Dict[str, torch.Tensor]:
 
 
 def seg_inputs(shapes: Sequence[Tuple[int, int]], num_classes: int,
-               seed: int = 0) -> dict:
-    """Images and mmseg ``SegDataSample``s with ``PixelData`` labels (a band
-    of them ignored, 255)."""
+               seed: int = 0, ignored_band: bool = True) -> dict:
+    """Images and mmseg ``SegDataSample``s with ``PixelData`` labels (by
+    default with a band of them ignored, 255)."""
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
     gen = torch.Generator().manual_seed(seed)
@@ -45,7 +45,8 @@ def seg_inputs(shapes: Sequence[Tuple[int, int]], num_classes: int,
         inputs.append(torch.randint(0, 256, (3, h, w), generator=gen,
                                     dtype=torch.uint8))
         label = torch.randint(0, num_classes, (1, h, w), generator=gen)
-        label[:, :4] = 255  # an ignored band
+        if ignored_band:
+            label[:, :4] = 255
         sample = SegDataSample(metainfo=dict(
             img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w)))
         sample.gt_sem_seg = PixelData(data=label)
