@@ -260,8 +260,9 @@ def execute(jobs: List[Job], workers: int,
     ``workers`` threads; report progress; return each job's result. After a
     failure no new job starts, the running ones finish, the error is raised."""
     pending, running, results = list(jobs), {}, {}
-    total_weight = sum(j.weight for j in jobs) or 1.
-    done_weight, start, failure = 0., time.time(), None
+    # the estimate counts only jobs that ran (reused ones take no time)
+    left_weight = sum(j.weight for j in jobs)
+    ran_weight, start, failure = 0., time.time(), None
     with ThreadPoolExecutor(max_workers=workers) as pool:
         while (pending and failure is None) or running:
             for job in list(pending):
@@ -280,12 +281,18 @@ def execute(jobs: List[Job], workers: int,
                     failure = failure or exc
                     say(f'[payoff] {job.key} failed: {exc}')
                     continue
-                done_weight += job.weight
+                left_weight -= job.weight
+                reused = all(results[job.key].get(k, 0) == 0
+                             for k in ('train_s', 'test_s'))
+                ran_weight += 0 if reused else job.weight
                 elapsed = time.time() - start
-                left = elapsed * (total_weight - done_weight) / done_weight
-                say(f'[payoff] {len(results)}/{len(jobs)} done: {job.key}; '
-                    f'elapsed {_format_time(elapsed)}, about '
-                    f'{_format_time(left)} left')
+                left = elapsed * left_weight / ran_weight if ran_weight \
+                    else float('nan')
+                say(f'[payoff] {len(results)}/{len(jobs)} done: {job.key}'
+                    + (' (reused)' if reused else '') + f'; elapsed '
+                    f'{_format_time(elapsed)}, about '
+                    + (f'{_format_time(left)} left' if ran_weight
+                       else '? left'))
                 if on_done:
                     on_done(job, results[job.key])
     if failure is not None:
