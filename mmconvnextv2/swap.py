@@ -420,6 +420,64 @@ def reading_levels(owner: dict, owner_path: Path) -> Iterator[List[Tuple[Path, d
     yield heads
 
 
+def runs_without_skipped(node: dict, reader: Reader, maps: List[FeatureMap],
+                         scope: str, size: int = 256) -> bool:
+    """Whether a neck that skips its first inputs (``start_level``) still
+    runs when given only the outputs it uses, with ``start_level=0``: built
+    on CPU and run on blank maps of the original widths and strides. A neck
+    that indexes its inputs by fixed positions (NAS-FCOS's) does not; its
+    skipped outputs are then kept."""
+    from mmengine.registry import DefaultScope, MODELS
+    cfg = copy.deepcopy(plain(node))
+    cfg.pop('init_cfg', None)
+    cfg[reader.key] = [maps[p].channels for p in reader.used]
+    cfg['start_level'] = 0
+    holder = dict(neck=cfg)
+    _revert_sync_bn(holder)
+    feats = tuple(torch.zeros(1, maps[p].channels,
+                              max(1, size // maps[p].stride),
+                              max(1, size // maps[p].stride))
+                  for p in reader.used)
+    try:
+        with DefaultScope.overwrite_default_scope(scope):
+            with MODELS.switch_scope_and_registry(scope) as models:
+                module = models.build(holder['neck'])
+        with torch.no_grad():
+            module(feats)
+    except Exception:  # noqa: BLE001  (any failure: keep the outputs)
+        return False
+    return True
+
+
+def passed_through(node: dict, reader: Reader, maps: List[FeatureMap],
+                   scope: str, size: int = 256) -> Dict[int, int]:
+    """Outputs of a neck that are its inputs themselves (not computed from
+    them), found by running it on blank maps of the original widths and
+    strides: ``{output position: backbone output position}``; empty when
+    it cannot be run."""
+    from mmengine.registry import DefaultScope, MODELS
+    cfg = copy.deepcopy(plain(node))
+    cfg.pop('init_cfg', None)
+    holder = dict(neck=cfg)
+    _revert_sync_bn(holder)
+    feats = tuple(torch.zeros(1, maps[p].channels,
+                              max(1, size // maps[p].stride),
+                              max(1, size // maps[p].stride))
+                  for p in reader.positions)
+    try:
+        with DefaultScope.overwrite_default_scope(scope):
+            with MODELS.switch_scope_and_registry(scope) as models:
+                module = models.build(holder['neck'])
+        module.eval()
+        with torch.no_grad():
+            outs = module(feats)
+    except Exception:  # noqa: BLE001  (nothing is known then)
+        return {}
+    outs = [outs] if isinstance(outs, torch.Tensor) else list(outs)
+    return {q: reader.positions[j] for q, out in enumerate(outs)
+            for j, feat in enumerate(feats) if out is feat}
+
+
 # --------------------------------------------------------------- the swap
 def layer_decay_settings(scope: str, depths: List[int],
                          rate: Optional[float]) -> Optional[dict]:
@@ -494,6 +552,10 @@ def swap_config(cfg: Config, base: str, arch: Union[str, dict] = 'atto',
         raise SwapError(f'nothing in {dotted(owner_path)} states the widths '
                         f'of the backbone\'s outputs {widths}')
 
+    for reader in readers:
+        if reader.skipped and not runs_without_skipped(
+                get_path(dict(model=model), reader.path), reader, maps, scope):
+            reader.skipped = 0  # it indexes its inputs by fixed positions
     read = sorted({p for r in readers for p in r.used})
     if len(read) > len(depths):
         raise SwapError(f'{dotted(readers[0].path)}: the model reads {len(read)} '
@@ -570,6 +632,25 @@ def swap_config(cfg: Config, base: str, arch: Union[str, dict] = 'atto',
                     if WIDTH_KEY.match(key) and isinstance(value, (list, tuple)) \
                             and list(value) == old:
                         change(_locate(node, sub, path) + (key, ), type(value)(new))
+
+    # a neck that hands some backbone maps on unchanged (JPU's, for an
+    # auxiliary head): the heads that read those maps follow their widths
+    if len(readers) == 1 and readers[0].path[-1:] == ('neck', ) \
+            and not readers[0].index_key:
+        through = passed_through(get_path(dict(model=model), readers[0].path),
+                                 readers[0], maps, scope)
+        for path, node in (pn for lv in levels[level_index + 1:] for pn in lv):
+            for sub in config_dicts(node):
+                key, index = 'in_channels', sub.get('in_index')
+                if not isinstance(index, int) or index not in through \
+                        or not isinstance(sub.get(key), int):
+                    continue
+                source = through[index]
+                if sub[key] == maps[source].channels and source in new_width:
+                    where = _locate(node, sub, path)
+                    if sub.get('channels') == sub[key]:
+                        change(where + ('channels', ), new_width[source])
+                    change(where + (key, ), new_width[source])
 
     notes = []
     if model.get('pretrained'):
@@ -758,8 +839,15 @@ def check_config(path: str, size: Tuple[int, int] = (128, 128),
         data = reid_inputs([(2 * size[0], size[1])] * 2 * batch, classes)
     else:
         data = det_inputs(shapes, classes, video='Track' in preprocessor)
-    if hasattr(model, 'set_epoch'):  # as mmdet's SetEpochInfoHook (TOOD)
+    if hasattr(model, 'set_epoch'):  # as mmdet's SetEpochInfoHook
         model.set_epoch(0)
+    # what a runner's loops publish: heads that switch on the epoch or the
+    # iteration (TOOD) read them from the message hub
+    from mmengine.logging import MessageHub
+    hub = MessageHub.get_current_instance()
+    for key in ('epoch', 'iter'):
+        if hub.get_info(key) is None:
+            hub.update_info(key, 0)
     trained = 'model'
     try:
         losses = loss_step(model, data)

@@ -248,3 +248,24 @@ def test_format_value_is_python():
     assert all(len(line) <= 79 for line in text.splitlines()
                if 's' * 80 not in line)
     assert format_value(dict(a=1)) == 'dict(a=1)'
+
+
+@pytest.mark.parametrize('name, expected, out_indices', [
+    # its neck indexes inputs by fixed positions: stage 0 stays, unread
+    ('mmdet::nas_fcos/'
+     'nas-fcos_r50-caffe_fpn_fcoshead-gn-head_4xb4-1x_coco.py',
+     {'model.neck.in_channels': ATTO, 'model.neck.start_level': 1},
+     (0, 1, 2, 3)),
+    # JPU hands backbone map 1 on to the auxiliary head: its width follows
+    ('mmseg::fastfcn/fastfcn_r50-d32_jpu_aspp_4xb2-80k_cityscapes-512x1024.py',
+     {'model.neck.in_channels': ATTO[1:],
+      'model.auxiliary_head.in_channels': 160,
+      'model.decode_head.in_channels': 2048}, (1, 2, 3)),
+])
+def test_necks_found_by_running_them(name, expected, out_indices, tmp_path):
+    out, result = swap(name, str(tmp_path), arch='atto')
+    cfg = Config.fromfile(out)
+    assert tuple(cfg.model.backbone.out_indices) == out_indices
+    for field, value in expected.items():
+        assert value_at(cfg, field) == value, field
+

@@ -9,8 +9,8 @@ model stands for the family. In a forked process with a time limit:
    whose original does not build is skipped, with the reason;
 2. the config is swapped (ConvNeXt V2-atto) and the new config is checked as
    ``--check`` does: built, one loss step on generated inputs (batch 2,
-   ``--size`` px, once more at ``--retry-size`` if that fails: some heads
-   need larger maps);
+   ``--size`` px, again at each ``--retry-size`` (320, 512, 1024) while that
+   fails: some heads need larger maps);
 3. when that step fails, the original config runs the same step, so the
    table tells a failure of the swap from a model that does not train on CPU.
 
@@ -27,7 +27,7 @@ import os.path as osp
 import sys
 import time
 import traceback
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import torch
 from mmengine.config import Config
@@ -72,7 +72,8 @@ def one_line(err: BaseException) -> str:
     return f'{type(err).__name__}: {text[0][:200] if text else ""}'
 
 
-def measure(family: str, out_dir: str, size: int, retry_size: int) -> Dict:
+def measure(family: str, out_dir: str, size: int,
+            retry_size: Sequence[int]) -> Dict:
     """One family: original build, swap, check (see the module docstring)."""
     torch.set_num_threads(1)
     row: Dict = dict(family=family, config=None)
@@ -105,7 +106,7 @@ def measure(family: str, out_dir: str, size: int, retry_size: int) -> Dict:
         f.write(render(result))
     row['changed'] = [c.name for c in result.changes]
     report = None
-    for side in dict.fromkeys((size, retry_size)):
+    for side in dict.fromkeys((size, *retry_size)):
         try:
             report = check_config(out, (side, side))
             row['size'] = side
@@ -115,7 +116,7 @@ def measure(family: str, out_dir: str, size: int, retry_size: int) -> Dict:
                        trace=traceback.format_exc()[-2000:])
     if report is None:
         try:
-            check_config(path, (retry_size, retry_size))
+            check_config(path, (retry_size[0], retry_size[0]))
             row['original_step'] = 'passes'
         except Exception as original:  # noqa: BLE001
             row['original_step'] = f'fails too: {one_line(original)}'
@@ -128,7 +129,7 @@ def measure(family: str, out_dir: str, size: int, retry_size: int) -> Dict:
     return row
 
 
-def _child(family: str, out_dir: str, size: int, retry_size: int,
+def _child(family: str, out_dir: str, size: int, retry_size: Sequence[int],
            conn) -> None:
     try:
         conn.send(measure(family, out_dir, size, retry_size))
@@ -136,7 +137,8 @@ def _child(family: str, out_dir: str, size: int, retry_size: int,
         conn.send(dict(family=family, status='error', reason=one_line(err)))
 
 
-def run_family(family: str, out_dir: str, size: int, retry_size: int,
+def run_family(family: str, out_dir: str, size: int,
+               retry_size: Sequence[int],
                timeout: float) -> Dict:
     """``measure`` in a forked process, killed after ``timeout`` seconds."""
     ctx = multiprocessing.get_context('fork')
@@ -163,7 +165,7 @@ def run_family(family: str, out_dir: str, size: int, retry_size: int,
     return row
 
 
-def markdown(rows: List[Dict], size: int, retry: int) -> str:
+def markdown(rows: List[Dict], size: int, retry: Sequence[int]) -> str:
     """The table, its rate and the failures."""
     built = [r for r in rows if r['status'] != 'skipped']
     ok = [r for r in built if r['status'] == 'ok']
@@ -186,8 +188,8 @@ def markdown(rows: List[Dict], size: int, retry: int) -> str:
     failures = [r for r in built if r['status'] != 'ok']
     head = [
         f'Swapped (ConvNeXt V2-atto) and checked (CPU build + one loss step, '
-        f'batch 2, {size} px, or {retry} px where {size} is too small for the '
-        f'head): **{len(ok)} / {len(built)} families = '
+        f'batch 2, {size} px, or {" / ".join(map(str, retry))} px where '
+        f'{size} is too small for the head): **{len(ok)} / {len(built)} families = '
         f'{100 * rate:.1f}%** of those whose original model builds on CPU '
         f'({len(rows) - len(built)} of {len(rows)} families skipped: their '
         'original does not build here or the folder has no model config).',
@@ -208,8 +210,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--json', help='the rows (default: OUT with .json)')
     parser.add_argument('--only', nargs='+', help='families, e.g. mmdet/atss')
     parser.add_argument('--size', type=int, default=128)
-    parser.add_argument('--retry-size', type=int, default=320,
-                        help='image side of a second try when the step '
+    parser.add_argument('--retry-size', type=int, nargs='+',
+                        default=[320, 512, 1024],
+                        help='image sides of further tries when the step '
                         'fails at --size (heads that need larger maps)')
     parser.add_argument('--timeout', type=float, default=300)
     parser.add_argument('--resume', action='store_true',
