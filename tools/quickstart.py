@@ -15,7 +15,7 @@ seed): ``results.json``/``results.md`` (the table),
 ``det_result_*.jpg``/``seg_result_*.png`` and one work dir per run. A second
 run reuses every finished stage; ``--fresh`` starts over.
 
-    python tools/quickstart.py            # about 14 minutes on 2 CPU cores
+    python tools/quickstart.py            # about 10 minutes on 2 CPU cores
     python tools/quickstart.py --seed 1   # everything drawn anew
     python tools/quickstart.py --payoff   # the seeded study of this setting
     python tools/quickstart.py --smoke    # tiny budgets (used by the tests)
