@@ -420,33 +420,43 @@ def reading_levels(owner: dict, owner_path: Path) -> Iterator[List[Tuple[Path, d
     yield heads
 
 
-def runs_without_skipped(node: dict, reader: Reader, maps: List[FeatureMap],
-                         scope: str, size: int = 256) -> bool:
-    """Whether a neck that skips its first inputs (``start_level``) still
-    runs when given only the outputs it uses, with ``start_level=0``: built
-    on CPU and run on blank maps of the original widths and strides. A neck
-    that indexes its inputs by fixed positions (NAS-FCOS's) does not; its
-    skipped outputs are then kept."""
+def _run_neck(cfg: dict, positions: List[int], maps: List[FeatureMap],
+              scope: str, size: int, train: bool) -> Optional[tuple]:
+    """Build the neck ``cfg`` on CPU (SyncBN -> BN, no init_cfg) and run it
+    on blank maps of the widths and strides of backbone outputs
+    ``positions``; return ``(inputs, outputs)``, or None if it fails."""
     from mmengine.registry import DefaultScope, MODELS
-    cfg = copy.deepcopy(plain(node))
+    cfg = copy.deepcopy(cfg)
     cfg.pop('init_cfg', None)
-    cfg[reader.key] = [maps[p].channels for p in reader.used]
-    cfg['start_level'] = 0
     holder = dict(neck=cfg)
     _revert_sync_bn(holder)
     feats = tuple(torch.zeros(1, maps[p].channels,
                               max(1, size // maps[p].stride),
                               max(1, size // maps[p].stride))
-                  for p in reader.used)
+                  for p in positions)
     try:
         with DefaultScope.overwrite_default_scope(scope):
             with MODELS.switch_scope_and_registry(scope) as models:
                 module = models.build(holder['neck'])
+        module.train(train)
         with torch.no_grad():
-            module(feats)
-    except Exception:  # noqa: BLE001  (any failure: keep the outputs)
-        return False
-    return True
+            outs = module(feats)
+    except Exception:  # noqa: BLE001  (any failure: nothing is known)
+        return None
+    return feats, outs
+
+
+def runs_without_skipped(node: dict, reader: Reader, maps: List[FeatureMap],
+                         scope: str, size: int = 256) -> bool:
+    """Whether a neck that skips its first inputs (``start_level``) still
+    runs when given only the outputs it uses, with ``start_level=0``. A neck
+    that indexes its inputs by fixed positions (NAS-FCOS's) does not; its
+    skipped outputs are then kept."""
+    cfg = dict(plain(node))
+    cfg[reader.key] = [maps[p].channels for p in reader.used]
+    cfg['start_level'] = 0
+    return _run_neck(cfg, reader.used, maps, scope, size, train=True) \
+        is not None
 
 
 def passed_through(node: dict, reader: Reader, maps: List[FeatureMap],
@@ -455,24 +465,11 @@ def passed_through(node: dict, reader: Reader, maps: List[FeatureMap],
     them), found by running it on blank maps of the original widths and
     strides: ``{output position: backbone output position}``; empty when
     it cannot be run."""
-    from mmengine.registry import DefaultScope, MODELS
-    cfg = copy.deepcopy(plain(node))
-    cfg.pop('init_cfg', None)
-    holder = dict(neck=cfg)
-    _revert_sync_bn(holder)
-    feats = tuple(torch.zeros(1, maps[p].channels,
-                              max(1, size // maps[p].stride),
-                              max(1, size // maps[p].stride))
-                  for p in reader.positions)
-    try:
-        with DefaultScope.overwrite_default_scope(scope):
-            with MODELS.switch_scope_and_registry(scope) as models:
-                module = models.build(holder['neck'])
-        module.eval()
-        with torch.no_grad():
-            outs = module(feats)
-    except Exception:  # noqa: BLE001  (nothing is known then)
+    ran = _run_neck(plain(node), reader.positions, maps, scope, size,
+                    train=False)
+    if ran is None:
         return {}
+    feats, outs = ran
     outs = [outs] if isinstance(outs, torch.Tensor) else list(outs)
     return {q: reader.positions[j] for q, out in enumerate(outs)
             for j, feat in enumerate(feats) if out is feat}
