@@ -27,7 +27,7 @@ How the walk goes, with no table of model families:
 What cannot be placed raises :class:`SwapError` with one line naming the
 field: a backbone that wraps a backbone of its own, a width that belongs to
 a backbone output but is not an input width, one width for outputs that
-ConvNeXt V2 gives different widths, more outputs read than it has stages.
+ConvNeXt V2 gives different widths.
 """
 import copy
 import inspect
@@ -253,17 +253,30 @@ def probe_backbone(backbone: dict, scope: str, path: Path,
     return maps
 
 
-def assign_stages(strides: Sequence[int], num_stages: int) -> List[int]:
-    """A ConvNeXt V2 stage per output, in order: the stage of the same stride
-    (stride 4 * 2**s), else the next free one, then pulled down to fit."""
+def _stride_stage(stride: int, num_stages: int) -> int:
+    """The ConvNeXt V2 stage of ``stride`` (stage s has stride 4 * 2**s)."""
+    return min(max(round(math.log2(stride)) - 2, 0), num_stages - 1)
+
+
+def assign_stages(maps: Sequence[FeatureMap], num_stages: int) -> List[int]:
+    """A ConvNeXt V2 stage per output. Outputs of one stride and one width
+    (a ViT's levels, a stacked hourglass's) are one kind of map and share the
+    stage of that stride. The kinds, in order, get the stage of their stride,
+    else the next free one, then pulled down to fit (a dilated ResNet's
+    stride-8 stages keep their depth order). With more kinds than stages,
+    every output gets the stage of its stride."""
+    kinds = list(dict.fromkeys((m.stride, m.channels) for m in maps))
+    if len(kinds) > num_stages:
+        return [_stride_stage(m.stride, num_stages) for m in maps]
     stages: List[int] = []
-    for stride in strides:
-        want = min(max(round(math.log2(stride)) - 2, 0), num_stages - 1)
+    for stride, _ in kinds:
+        want = _stride_stage(stride, num_stages)
         if stages and want <= stages[-1]:
             want = stages[-1] + 1
         stages.append(want)
     k = len(stages)
-    return [min(s, num_stages - k + i) for i, s in enumerate(stages)]
+    stages = [min(s, num_stages - k + i) for i, s in enumerate(stages)]
+    return [stages[kinds.index((m.stride, m.channels))] for m in maps]
 
 
 # --------------------------------------------------------------- readers
@@ -554,16 +567,17 @@ def swap_config(cfg: Config, base: str, arch: Union[str, dict] = 'atto',
                 get_path(dict(model=model), reader.path), reader, maps, scope):
             reader.skipped = 0  # it indexes its inputs by fixed positions
     read = sorted({p for r in readers for p in r.used})
-    if len(read) > len(depths):
-        raise SwapError(f'{dotted(readers[0].path)}: the model reads {len(read)} '
-                        f'backbone outputs; ConvNeXt V2 has {len(depths)} stages')
     if len(maps) <= len(depths):  # a dilated ResNet's stages keep their order
-        every = assign_stages([m.stride for m in maps], len(depths))
-        stages = [every[p] for p in read]
+        every = assign_stages(maps, len(depths))
+        stage_of = {p: every[p] for p in read}
     else:
-        stages = assign_stages([maps[p].stride for p in read], len(depths))
-    new_position = {p: i for i, p in enumerate(read)}
-    new_width = {p: channels[stages[new_position[p]]] for p in read}
+        stage_of = dict(zip(read, assign_stages([maps[p] for p in read],
+                                                len(depths))))
+    # the backbone returns its outputs in stage order
+    order = sorted(read, key=lambda p: (stage_of[p], p))
+    stages = [stage_of[p] for p in order]
+    new_position = {p: i for i, p in enumerate(order)}
+    new_width = {p: channels[stage_of[p]] for p in read}
 
     changes: List[Change] = []
     changed_roots: List[Path] = []

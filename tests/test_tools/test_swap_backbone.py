@@ -13,9 +13,9 @@ import torch
 from mmengine.config import Config
 
 from mmconvnextv2.models import ConvNeXtV2
-from mmconvnextv2.swap import (SwapError, assign_stages, check_config,
-                               format_value, render, resolve_config,
-                               swap_config)
+from mmconvnextv2.swap import (FeatureMap, SwapError, assign_stages,
+                               check_config, format_value, render,
+                               resolve_config, swap_config)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(ROOT, 'tools', 'misc', 'swap_backbone.py')
@@ -86,6 +86,9 @@ CASES = {
          'model.decode_head.in_index': 2,
          'model.auxiliary_head.in_channels': 160,
          'model.auxiliary_head.in_index': 1}, (0, 2, 3)),
+    'vit-levels': (  # four stride-16 maps of one width: stage 2, four times
+        'mmseg::setr/setr_vit-l-mla_8xb1-160k_ade20k-512x512.py',
+        {'model.neck.in_channels': [160] * 4}, (2, 2, 2, 2)),
 }
 
 
@@ -227,16 +230,30 @@ def test_refusal_of_a_backbone_inside_the_backbone(tmp_path):
     assert not (tmp_path / 'swapped.py').exists()
 
 
-@pytest.mark.parametrize('strides, stages', [
-    ([4, 8, 16, 32], [0, 1, 2, 3]),
-    ([8, 16, 32], [1, 2, 3]),
-    ([32], [3]),
-    ([4, 8, 8, 8], [0, 1, 2, 3]),       # dilated: the next free stage
-    ([16, 16, 16, 16], [0, 1, 2, 3]),   # single-scale (ViT): pulled down
-    ([2, 1], [0, 1]),                   # a decoder's outputs (UNet)
+@pytest.mark.parametrize('strides, widths, stages', [
+    ([4, 8, 16, 32], [1, 2, 3, 4], [0, 1, 2, 3]),
+    ([8, 16, 32], [1, 2, 3], [1, 2, 3]),
+    ([32], [1], [3]),
+    ([4, 8, 8, 8], [1, 2, 3, 4], [0, 1, 2, 3]),     # dilated: next free stage
+    ([16, 16, 16, 16], [1, 2, 3, 4], [0, 1, 2, 3]),  # single-scale: pulled down
+    ([2, 1], [2, 1], [0, 1]),                        # a decoder's outputs (UNet)
+    ([16, 16, 16, 16], [7, 7, 7, 7], [2, 2, 2, 2]),  # a ViT's levels: one kind
+    ([4, 4], [5, 5], [0, 0]),                        # stacked hourglasses
+    ([8, 4, 8, 16, 32], [5, 1, 2, 3, 4], [1, 0, 1, 2, 3]),  # 5 kinds, 4 stages
 ])
-def test_assign_stages(strides, stages):
-    assert assign_stages(strides, 4) == stages
+def test_assign_stages(strides, widths, stages):
+    maps = [FeatureMap(w, s) for s, w in zip(strides, widths)]
+    assert assign_stages(maps, 4) == stages
+
+
+def test_repeated_stage_is_returned_twice():
+    """out_indices may name a stage twice (two heads reading one stride);
+    the outputs stay in stage order."""
+    model = ConvNeXtV2(arch='atto', out_indices=(1, 0, 1),
+                       gap_before_final_norm=False)
+    outs = model(torch.rand(1, 3, 64, 64))
+    assert [o.shape[1] for o in outs] == [40, 80, 80]
+    assert torch.equal(outs[1], outs[2])
 
 
 def test_format_value_is_python():

@@ -114,7 +114,9 @@ class ConvNeXtV2(BaseBackbone):
         stem_patch_size: Stride of the stem convolution.
         drop_path_rate: Stochastic depth rate, rising linearly over the blocks.
         out_indices: Stages whose outputs are returned (in stage order);
-            negative counts from the end. The caller's sequence is not modified.
+            negative counts from the end; a stage listed twice is returned
+            twice (for heads that read several maps of one stride). The
+            caller's sequence is not modified.
         frozen_stages: Freeze the stem/downsampling layers, blocks and output
             norms of the first ``frozen_stages`` stages.
         gap_before_final_norm: Average-pool each output before its norm and
@@ -229,7 +231,7 @@ class ConvNeXtV2(BaseBackbone):
                 raise ValueError(f'out_indices entry {index} is out of range '
                                  f'for {num_stages} stages')
             parsed.append(index % num_stages)
-        return tuple(sorted(set(parsed)))  # outputs come in stage order
+        return tuple(sorted(parsed))  # stage order; a repeated stage repeats
 
     @property
     def total_stride(self) -> int:
@@ -326,7 +328,7 @@ class ConvNeXtV2(BaseBackbone):
         for i in range(self.num_stages):
             x = self.stages[i](self.downsample_layers[i](x))
             if i in self.out_indices:
-                outs.append(self._output(i, x))
+                outs += [self._output(i, x)] * self.out_indices.count(i)
         return tuple(outs)
 
     def _forward_masked(self, x: torch.Tensor,
@@ -340,7 +342,7 @@ class ConvNeXtV2(BaseBackbone):
                 x = self._downsample_visible(i, x, sets[i - 1], sets[i])
             x = self.stages[i](x, sets[i])
             if i in self.out_indices:
-                outs.append(self._output(i, x, sets[i]))
+                outs += [self._output(i, x, sets[i])] * self.out_indices.count(i)
         return tuple(outs)
 
     def _downsample_visible(self, i: int, x: torch.Tensor, fine: VisibleSet,
