@@ -1,0 +1,53 @@
+"""Checkpoints written by tools/train.py, shared by the inference and export
+tests: the atto Mask R-CNN and UperNet synthetic configs trained for one
+iteration on a few synthetic images, and the tiny classifier config of
+test_train_test_cli.py for one epoch (2 iterations). Trained once per
+session, only when a test asks for them."""
+import os.path as osp
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+from mmconvnextv2.datasets import make_synthetic_data
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from test_train_test_cli import CONFIG as CLS_CONFIG  # noqa: E402
+from test_train_test_cli import data_options as cls_data_options  # noqa: E402
+from test_train_test_cli import run, write_imagenet_folder  # noqa: E402
+
+DET_CONFIG = 'configs/mask_rcnn/mask-rcnn_convnext-v2-atto_fpn_synthetic.py'
+SEG_CONFIG = 'configs/upernet/upernet_convnext-v2-atto_synthetic-128x128.py'
+
+
+def _loaders(root: str):
+    return [f'{loader}.dataset.data_root={root}'
+            for loader in ('train_dataloader', 'val_dataloader',
+                           'test_dataloader')]
+
+
+@pytest.fixture(scope='session')
+def trained(tmp_path_factory):
+    """``.det``, ``.seg``, ``.cls``: (config, checkpoint) each; ``.data``:
+    the synthetic data folder; ``.imagenet``: the classifier's folder."""
+    root = tmp_path_factory.mktemp('trained')
+    data = root / 'data'
+    make_synthetic_data(str(data), seed=0, num_train=2, num_val=2, size=128)
+    one_iter = ['train_cfg.max_iters=1', 'train_cfg.val_begin=1000',
+                'default_hooks.checkpoint.interval=1']
+    ann = f'{data}/coco/annotations/instances_val.json'
+    run(['tools/train.py', DET_CONFIG, '--work-dir', str(root / 'det'),
+         '--cfg-options', *_loaders(f'{data}/coco/'), *one_iter,
+         f'val_evaluator.ann_file={ann}', f'test_evaluator.ann_file={ann}'])
+    run(['tools/train.py', SEG_CONFIG, '--work-dir', str(root / 'seg'),
+         '--cfg-options', *_loaders(f'{data}/ade'), *one_iter])
+    imagenet = root / 'imagenet'
+    write_imagenet_folder(str(imagenet))
+    run(['tools/train.py', CLS_CONFIG, '--work-dir', str(root / 'cls'),
+         '--cfg-options', 'train_cfg.max_epochs=1',
+         *cls_data_options(str(imagenet))])
+    return SimpleNamespace(
+        root=root, data=data, imagenet=imagenet,
+        det=(DET_CONFIG, str(root / 'det' / 'iter_1.pth')),
+        seg=(SEG_CONFIG, str(root / 'seg' / 'iter_1.pth')),
+        cls=(CLS_CONFIG, str(root / 'cls' / 'epoch_1.pth')))
