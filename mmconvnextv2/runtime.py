@@ -185,7 +185,14 @@ def prepare_config(cfg: Config) -> None:
 
 def build_runner(cfg: Config) -> Runner:
     """Build the Runner of ``cfg`` (or the config's own ``runner_type``),
-    able to load mmengine's own checkpoints."""
+    able to load mmengine's own checkpoints and no code-running pickle, with
+    atomic checkpoints, resume that falls back past damaged checkpoints,
+    preemption handling and clear errors for corrupt images
+    (:mod:`mmconvnextv2.engine`)."""
+    from .checkpoint.io import use_for_mmengine
+    from .engine import make_reliable
     trust_mmengine_checkpoints()
+    use_for_mmengine()
+    make_reliable(cfg)
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)

@@ -14,6 +14,7 @@ from mmengine.dist import is_main_process
 
 import mmconvnextv2  # noqa: F401  (registers our modules)
 from mmconvnextv2.datasets import check_dataset_config
+from mmconvnextv2.engine import exit_on_reported_errors
 from mmconvnextv2.runtime import (add_common_arguments, build_runner,
                                   load_config, parse_tool_args,
                                   prepare_config)
@@ -75,7 +76,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
     cfg = build_config(args)
     # clear errors before anything is written
     check_dataset_config(cfg, dataloaders=('test_dataloader', ))
-    metrics = build_runner(cfg).test()
+    with exit_on_reported_errors():
+        metrics = build_runner(cfg).test()
     if is_main_process():  # every rank gets the metrics
         for name, value in metrics.items():
             print(f'{name}: {value}')

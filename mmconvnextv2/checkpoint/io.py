@@ -29,6 +29,42 @@ _BENIGN_GLOBALS = {
 }
 _BENIGN_PATTERN = re.compile(r'^numpy\.dtypes\.\w+DType$')
 
+# Globals whose only use in a pickle is to run something: a checkpoint that
+# names one is refused (none is ever imported or called here).
+_CODE_MODULES = {
+    'os', 'posix', 'nt', 'subprocess', 'sys', 'shutil', 'importlib', 'runpy',
+    'pickle', '_pickle', 'marshal', 'types', 'ctypes', 'socket', 'pty', 'code',
+    'codeop', 'webbrowser', 'operator', 'functools', 'io', '_io', 'pathlib',
+    'tempfile', 'platform', 'multiprocessing', 'asyncio', 'signal',
+    'threading', '_thread', 'pdb', 'bdb', 'timeit', 'commands', 'popen2',
+    'posixpath', 'ntpath', 'glob', 'urllib', 'http', 'ftplib', 'smtplib',
+    'telnetlib', 'requests', 'dill', 'cloudpickle', 'joblib', 'zipimport',
+    'pkgutil', 'site', 'distutils', 'setuptools', 'pip', 'ensurepip',
+    'inspect', 'gc', 'weakref', 'copyreg', '_posixsubprocess', 'nturl2path',
+}
+# builtins that plain data may use when unpickled
+_DATA_BUILTINS = {
+    'getattr', 'set', 'frozenset', 'slice', 'complex', 'bytearray', 'range',
+    'tuple', 'list', 'dict', 'int', 'float', 'str', 'bytes', 'bool', 'object',
+}
+
+
+class CheckpointReadError(ValueError):
+    """A file that is not a readable checkpoint."""
+
+
+class UnsafeCheckpointError(CheckpointReadError):
+    """A checkpoint whose unpickling would run code; it is not loaded."""
+
+
+def _runs_code(name: str) -> bool:
+    """Whether the pickled global ``name`` (``module.attr``) can only be
+    there to run something (``posix.system``, ``builtins.eval`` ...)."""
+    module, _, attr = name.rpartition('.')
+    if module in ('builtins', '__builtin__'):
+        return attr not in _DATA_BUILTINS
+    return module.split('.')[0] in _CODE_MODULES
+
 
 class OpaqueObject:
     """Stands in for a Python object of a checkpoint that is not rebuilt (a
@@ -84,23 +120,39 @@ def _import_global(name: str) -> Any:
     return getattr(import_module(module), attr)
 
 
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
 def _load_torch_file(path: str, map_location: Optional[str]) -> Any:
-    """``CheckpointLoader`` on a local torch file. When the weights-only
-    unpickler refuses the file's Python objects, retry with a few benign types
-    allowed and every other global replaced by an :class:`OpaqueObject`."""
+    """``torch.load`` (weights only) on a local torch file. When the
+    weights-only unpickler refuses the file's Python objects, refuse files
+    that name code to run; otherwise retry with a few benign types allowed
+    and every other global replaced by an :class:`OpaqueObject`."""
     try:
-        return CheckpointLoader.load_checkpoint(path, map_location=map_location)
+        return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         if 'weights only' not in str(err).lower():
-            raise ValueError(f'could not read checkpoint {path!r}: {err}') from err
+            raise CheckpointReadError(
+                f'could not read checkpoint {path!r}: {_first_line(err)}'
+            ) from err
         # else retry below, with the file's globals allowed or stood in for
     except Exception as err:  # torch.load fails in many ways on a bad file
-        raise ValueError(f'could not read checkpoint {path!r} (not a torch '
-                         f'checkpoint, or truncated): {err!r}') from err
+        raise CheckpointReadError(
+            f'could not read checkpoint {path!r} (not a torch checkpoint, or '
+            f'truncated): {_first_line(err)}') from err
     try:
         needed = torch.serialization.get_unsafe_globals_in_checkpoint(path)
     except Exception as err:
-        raise ValueError(f'could not read checkpoint {path!r}: {err!r}') from err
+        raise CheckpointReadError(
+            f'could not read checkpoint {path!r}: {_first_line(err)}') from err
+    dangerous = [name for name in needed if _runs_code(name)]
+    if dangerous:
+        raise UnsafeCheckpointError(
+            f'refusing checkpoint {path!r}: unpickling it would call '
+            f'{", ".join(dangerous)} (a checkpoint must hold data only; '
+            'nothing was run)')
     allowed = []
     for name in needed:
         if name in _BENIGN_GLOBALS or _BENIGN_PATTERN.match(name):
@@ -118,14 +170,13 @@ def _load_torch_file(path: str, map_location: Optional[str]) -> Any:
                   logger='current', level=logging.DEBUG)
     try:
         with torch.serialization.safe_globals(allowed):
-            return CheckpointLoader.load_checkpoint(
-                path, map_location=map_location)
+            return torch.load(path, map_location=map_location,
+                              weights_only=True)
     except Exception as err:
-        raise ValueError(
+        raise CheckpointReadError(
             f'could not read checkpoint {path!r} with the weights-only '
-            f'unpickler ({err}); if you trust the file, set '
-            'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 or re-save its weights'
-        ) from err
+            f'unpickler ({_first_line(err)}); if you trust the file, re-save '
+            'its weights') from err
 
 
 def _load_safetensors(path_or_bytes: Union[str, bytes],
@@ -142,8 +193,8 @@ def _load_safetensors(path_or_bytes: Union[str, bytes],
             return {k: v.to(device) for k, v in state.items()}
         return load_file(path_or_bytes, device=device)
     except Exception as err:  # safetensors raises its own error types
-        raise ValueError(f'could not read safetensors file {name!r}: '
-                         f'{err}') from err
+        raise CheckpointReadError(
+            f'could not read safetensors file {name!r}: {err}') from err
 
 
 def read_checkpoint(filename: Union[str, os.PathLike],
@@ -179,9 +230,24 @@ def read_checkpoint(filename: Union[str, os.PathLike],
         else:
             ckpt = _load_torch_file(path, map_location)
     if not isinstance(ckpt, dict):
-        raise ValueError(f'checkpoint {name!r} holds a {type(ckpt).__name__}, '
+        raise CheckpointReadError(f'checkpoint {name!r} holds a {type(ckpt).__name__}, '
                          'not a dict of weights')
     return ckpt
 
 
-__all__: List[str] = ['read_checkpoint', 'is_remote', 'HF_WEIGHT_FILES']
+def _load_local_for_mmengine(filename: str, map_location=None) -> Any:
+    """mmengine's loader of local files (``load_from``, ``--resume``,
+    ``init_cfg`` of upstream models): :func:`read_checkpoint`."""
+    return read_checkpoint(filename, map_location=map_location)
+
+
+def use_for_mmengine() -> None:
+    """Make mmengine's ``CheckpointLoader`` read every local file through
+    :func:`read_checkpoint` (weights only, code-running pickles refused)."""
+    CheckpointLoader.register_scheme(prefixes='', loader=_load_local_for_mmengine,
+                                     force=True)
+
+
+__all__: List[str] = ['read_checkpoint', 'is_remote', 'HF_WEIGHT_FILES',
+                      'CheckpointReadError', 'UnsafeCheckpointError',
+                      'use_for_mmengine']

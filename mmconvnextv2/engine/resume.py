@@ -1,0 +1,248 @@
+"""Resuming: pick a readable checkpoint, and continue exactly.
+
+:func:`find_resume_checkpoint` is what ``--resume`` (without a path) loads:
+the checkpoint ``last_checkpoint`` names, or, when that file is damaged, the
+newest readable checkpoint beside it, with one warning naming the damaged
+file and why. :func:`check_resume_checkpoint` stops with a one-line error
+when an explicitly given checkpoint is damaged.
+
+:class:`RandomStateHook` stores the Python, numpy and torch random states in
+every checkpoint and puts them back where the resumed run fetches its first
+new batch, so an iteration-based run interrupted and resumed ends with the
+parameters of an uninterrupted run of the same seed (single process,
+``num_workers=0``: dataloader worker processes and other ranks keep random
+states of their own that are not saved).
+"""
+import glob
+import os
+import os.path as osp
+import random
+import re
+import zipfile
+from typing import Iterator, List, Optional, Tuple
+
+import numpy as np
+import torch
+from mmengine.dist import get_world_size
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.registry import HOOKS
+
+from .atomic import TMP_MARK
+from .checkpoint_hook import POINTER
+
+__all__ = ['ResumeError', 'checkpoint_problem', 'find_resume_checkpoint',
+           'check_resume_checkpoint', 'remove_stale_temporaries',
+           'RandomStateHook']
+
+
+class ResumeError(RuntimeError):
+    """No checkpoint that ``--resume`` may load could be read."""
+
+
+def checkpoint_problem(path: str) -> Optional[str]:
+    """Why ``path`` cannot be read as a checkpoint, or None if it can.
+
+    A torch zip checkpoint is checked without unpickling it: its archive
+    directory must be present and every member must match its CRC (this
+    catches truncated and corrupted files). Other files are read in full.
+    """
+    if not osp.isfile(path):
+        return 'file not found'
+    size = osp.getsize(path)
+    if size == 0:
+        return 'empty file (0 bytes)'
+    with open(path, 'rb') as f:
+        magic = f.read(4)
+    if magic == b'PK\x03\x04':
+        try:
+            with zipfile.ZipFile(path) as archive:
+                bad = archive.testzip()
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+            return f'truncated or damaged ({size} bytes): {err}'
+        if bad is not None:
+            return f'damaged: member {bad} fails its CRC check'
+        if not any(n.endswith('data.pkl') for n in names):
+            return 'not a torch checkpoint (no data.pkl in the archive)'
+        return None
+    from ..checkpoint.io import read_checkpoint
+    try:
+        read_checkpoint(path)
+    except Exception as err:  # any failure makes it unusable
+        return str(err).splitlines()[0] if str(err) else type(err).__name__
+    return None
+
+
+def _step_of(path: str) -> int:
+    found = re.findall(r'(\d+)', osp.basename(path))
+    return int(found[-1]) if found else -1
+
+
+def _candidates(work_dir: str) -> Iterator[str]:
+    """The pointer's checkpoint, then every ``*.pth`` beside it or in the
+    work dir, newest first (modification time, then the number in the
+    name)."""
+    named = None
+    pointer = osp.join(work_dir, POINTER)
+    if osp.isfile(pointer):
+        with open(pointer) as f:
+            named = f.read().strip() or None
+    if named:
+        yield named
+    folders = {osp.abspath(work_dir)}
+    if named and '://' not in named:
+        folders.add(osp.abspath(osp.dirname(named) or '.'))
+    found = []
+    for folder in folders:
+        for path in glob.glob(osp.join(folder, '*.pth')):
+            if named is None or osp.abspath(path) != osp.abspath(named):
+                found.append(path)
+    found.sort(key=lambda p: (osp.getmtime(p), _step_of(p)), reverse=True)
+    yield from found
+
+
+def find_resume_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint ``--resume`` loads from ``work_dir``; None if there is
+    none (a fresh start).
+
+    Raises:
+        ResumeError: Checkpoints exist but none is readable; the one-line
+            message lists every file tried and why.
+    """
+    tried: List[Tuple[str, str]] = []
+    for path in _candidates(work_dir):
+        if '://' in path:
+            return path  # remote: left to the loader
+        why = checkpoint_problem(path)
+        if why is None:
+            if tried:
+                print_log(
+                    'cannot resume from ' + '; '.join(
+                        f'{p} ({w})' for p, w in tried) +
+                    f': resuming from {path}, the newest readable checkpoint',
+                    logger='current', level=30)
+            return path
+        tried.append((path, why))
+    if tried:
+        raise ResumeError(
+            f'no readable checkpoint to resume from in {work_dir}; tried: ' +
+            '; '.join(f'{p} ({w})' for p, w in tried))
+    return None
+
+
+def check_resume_checkpoint(path: str) -> None:
+    """Raise a one-line :class:`ResumeError` if the local ``path`` given to
+    ``--resume`` cannot be read."""
+    if '://' in path:
+        return
+    why = checkpoint_problem(path)
+    if why is not None:
+        raise ResumeError(f'cannot resume from {path}: {why}')
+
+
+def remove_stale_temporaries(folder: str) -> List[str]:
+    """Delete temporary files that killed writers left in ``folder`` (their
+    process is gone); return their paths."""
+    removed = []
+    for path in glob.glob(osp.join(folder, f'.*{TMP_MARK}')):
+        parts = osp.basename(path).split('.')
+        pid = int(parts[-3]) if len(parts) >= 4 and parts[-3].isdigit() else 0
+        if pid == os.getpid():
+            continue
+        try:
+            if pid:
+                os.kill(pid, 0)
+                continue  # the writer still runs
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        try:
+            os.remove(path)
+            removed.append(path)
+        except OSError:
+            pass
+    return removed
+
+
+def _get_random_state() -> dict:
+    name, keys, pos, has_gauss, gauss = np.random.get_state()
+    state = dict(python=random.getstate(),
+                 numpy=(name, torch.from_numpy(keys.astype(np.int64)), pos,
+                        has_gauss, gauss),
+                 torch=torch.get_rng_state())
+    if torch.cuda.is_available():
+        state['cuda'] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_random_state(state: dict) -> None:
+    random.setstate(state['python'])
+    name, keys, pos, has_gauss, gauss = state['numpy']
+    np.random.set_state((name, keys.numpy().astype(np.uint32), pos,
+                         has_gauss, gauss))
+    torch.set_rng_state(state['torch'])
+    if 'cuda' in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state['cuda'])
+
+
+class _RestoreBeforeFetch:
+    """Wraps a dataloader iterator: sets the saved random state just before
+    the batch ``skip + 1`` is fetched (after the resumed loop skipped the
+    ``skip`` batches it already trained on)."""
+
+    def __init__(self, iterator, skip: int, state: dict) -> None:
+        self._iterator, self._skip, self._state = iterator, skip, state
+        self._fetched = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._fetched == self._skip and self._state is not None:
+            _set_random_state(self._state)
+            self._state = None
+        self._fetched += 1
+        return next(self._iterator)
+
+    def __getattr__(self, name: str):
+        return getattr(self._iterator, name)
+
+
+@HOOKS.register_module()
+class RandomStateHook(Hook):
+    """Save the random states in checkpoints; restore them on resume."""
+
+    priority = 'VERY_LOW'
+
+    def __init__(self) -> None:
+        self._loaded: Optional[dict] = None
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        checkpoint['random_state'] = _get_random_state()
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        self._loaded = checkpoint.get('random_state')
+
+    def before_train(self, runner) -> None:
+        state, self._loaded = self._loaded, None
+        if state is None or runner.iter == 0:
+            return  # not a resumed run (load_from fine-tunes)
+        if get_world_size() > 1:
+            print_log('resumed with several processes: the random states are'
+                      ' not restored (only rank 0\'s are saved)',
+                      logger='current', level=30)
+            return
+        loop = runner.train_loop
+        if hasattr(loop, 'dataloader_iterator'):  # iteration-based loop
+            loop.dataloader_iterator = _RestoreBeforeFetch(
+                loop.dataloader_iterator, runner.iter, state)
+        else:  # epoch-based: the resumed epoch starts from its beginning
+            self._epoch_state = state
+
+    def before_train_epoch(self, runner) -> None:
+        state = getattr(self, '_epoch_state', None)
+        if state is not None:
+            _set_random_state(state)
+            self._epoch_state = None
