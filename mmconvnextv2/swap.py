@@ -788,7 +788,7 @@ def _wrap_comment(lines: List[str], width: int = 79) -> List[str]:
 
 
 # --------------------------------------------------------------- checking
-def _num_classes(model: dict) -> int:
+def model_num_classes(model: dict) -> int:
     """The fewest classes any head of ``model`` states (labels stay below)."""
     counts = [d[k] for d in config_dicts(model) for k in
               ('num_classes', 'num_things_classes', 'num_stuff_classes')
@@ -814,8 +814,8 @@ def check_config(path: str, size: Tuple[int, int] = (128, 128),
     """
     from mmengine.model import revert_sync_batchnorm
 
-    from .testing import (build_model, det_inputs, loss_step, reid_inputs,
-                          seg_inputs)
+    from .testing import (build_model, det_inputs, loss_step, quiet_init,
+                          reid_inputs, seg_inputs)
     cfg = Config.fromfile(path)
     model_cfg = cfg.model
     owner_path = find_backbone(plain(model_cfg))
@@ -837,11 +837,11 @@ def check_config(path: str, size: Tuple[int, int] = (128, 128),
                 and 'size' in sub:
             sub['size'] = tuple(size)
     model = build_model(cfg, init=False)
-    _quiet_init(model)
+    quiet_init(model)
     model = revert_sync_batchnorm(model)
     params = sum(p.numel() for p in model.parameters())
     scope = cfg.default_scope
-    classes = _num_classes(plain(model_cfg))
+    classes = model_num_classes(plain(model_cfg))
     shapes = [tuple(size)] * batch
     preprocessor = str((model_cfg.get('data_preprocessor') or {}).get('type'))
     if scope == 'mmseg':
@@ -881,15 +881,3 @@ def check_config(path: str, size: Tuple[int, int] = (128, 128),
                       'random (URL not fetched)' if init else 'random'),
                 losses={k: float(sum(v) if isinstance(v, (list, tuple)) else v)
                         for k, v in losses.items() if 'loss' in k})
-
-
-def _quiet_init(model: torch.nn.Module) -> None:
-    """Initialise ``model`` without mmengine's per-parameter INFO log."""
-    from mmengine.logging import MMLogger
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel('WARNING')
-    try:
-        model.init_weights()
-    finally:
-        logger.setLevel(level)

@@ -20,6 +20,18 @@ def build_model(cfg: Config, init: bool = True) -> torch.nn.Module:
     return model
 
 
+def quiet_init(model: torch.nn.Module) -> None:
+    """Initialise ``model`` without mmengine's per-parameter INFO log."""
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel('WARNING')
+    try:
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
+
+
 def loss_step(model: torch.nn.Module, data: dict) -> Dict[str, torch.Tensor]:
     """Preprocess ``data``, compute the losses, backpropagate their sum and
     return them; the sum must be finite."""
