@@ -7,14 +7,20 @@ script only builds mmengine's Runner and calls ``train()``. Examples::
     python tools/train.py CONFIG --work-dir work_dirs/x --resume --amp \\
         --cfg-options train_dataloader.batch_size=4
     bash tools/dist_train.sh CONFIG 8          # 8 processes (GPUs, or CPU + gloo)
+
+On SIGTERM or SIGUSR1 training finishes the current iteration, saves a
+checkpoint and exits with status 75 (``--resume`` continues from it).
+Checkpoint, resume and corrupt-image errors are printed as one line.
 """
 import argparse
+import sys
 from typing import List, Optional
 
 from mmengine.config import Config
 
 import mmconvnextv2  # noqa: F401  (registers our modules)
 from mmconvnextv2.datasets import check_dataset_config
+from mmconvnextv2.engine import exit_on_reported_errors
 from mmconvnextv2.runtime import (add_common_arguments, build_runner,
                                   enable_amp, load_config, parse_tool_args,
                                   prepare_config)
@@ -29,6 +35,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'in the work dir')
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision (AmpOptimWrapper)')
+    parser.add_argument('--check-data', action='store_true',
+                        help='first decode every image and check every '
+                        'annotation of the train and val data (as '
+                        'tools/misc/check_dataset.py); stop if any problem')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by the actual total batch size')
     add_common_arguments(parser)
@@ -57,7 +67,17 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     cfg = build_config(args)
     check_dataset_config(cfg)  # clear errors before anything is written
-    build_runner(cfg).train()
+    if args.check_data:
+        from mmconvnextv2.datasets.checks import find_dataset_problems
+        problems = find_dataset_problems(
+            cfg, ('train_dataloader', 'val_dataloader'))
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        if problems:
+            sys.exit(f'error: {len(problems)} problem(s) in the data (listed '
+                     'above); nothing was trained')
+    with exit_on_reported_errors():
+        build_runner(cfg).train()
 
 
 if __name__ == '__main__':
