@@ -1,0 +1,170 @@
+"""Nothing lost: atomic checkpoints under SIGKILL, resume past damaged
+checkpoints, preemption (SIGTERM -> checkpoint -> exact resume) and a full
+disk (RLIMIT_FSIZE), all through tools/train.py in real processes."""
+import os
+import os.path as osp
+import random
+import resource
+import signal
+import subprocess
+import time
+
+import pytest
+import torch
+
+from mmconvnextv2.engine import PREEMPTED_EXIT_CODE, checkpoint_problem
+from mmconvnextv2.runtime import trust_mmengine_checkpoints
+from training_helpers import ROOT, env, train, train_cmd, write_tiny_run
+
+pytestmark = pytest.mark.skipif(not hasattr(signal, 'SIGKILL'),
+                                reason='POSIX signals needed')
+
+
+def pointer(work_dir: str) -> str:
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        return f.read().strip()
+
+
+def params(path: str) -> dict:
+    trust_mmengine_checkpoints()
+    return torch.load(path, map_location='cpu')['state_dict']
+
+
+def wait_for(proc: subprocess.Popen, text: str, timeout: float = 120) -> str:
+    """Read ``proc``'s output until a line contains ``text``."""
+    seen = []
+    end = time.time() + timeout
+    for line in proc.stdout:
+        seen.append(line)
+        if text in line:
+            return ''.join(seen)
+        assert time.time() < end, f'no {text!r} in:\n' + ''.join(seen)[-3000:]
+    raise AssertionError(f'process ended without {text!r}:\n' +
+                         ''.join(seen)[-3000:])
+
+
+def kill_during_save(config: str, work_dir: str, seed: int) -> None:
+    """SIGKILL the run at a random moment while it writes iter_4.pth."""
+    proc = subprocess.Popen(
+        train_cmd(config, work_dir, '--cfg-options', 'train_cfg.max_iters=4',
+                  slow='iter_4.pth'), cwd=ROOT, env=env(),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(proc, 'SLOW-SAVE')
+        time.sleep(random.Random(seed).uniform(0.0, 3.0))
+        proc.kill()
+    finally:
+        proc.wait(timeout=60)
+        proc.stdout.close()
+
+
+def test_kill_during_save_then_resume(tmp_path):
+    config = write_tiny_run(str(tmp_path))
+    work = str(tmp_path / 'work')
+    kill_during_save(config, work, seed=0)
+    # the previous checkpoint and the pointer are intact, no iter_4.pth
+    assert pointer(work).endswith('iter_2.pth')
+    assert checkpoint_problem(osp.join(work, 'iter_2.pth')) is None
+    assert not osp.exists(osp.join(work, 'iter_4.pth'))
+    done = train(config, work, '--resume', '--cfg-options',
+                 'train_cfg.max_iters=4')
+    log = done.stdout + done.stderr
+    assert 'resumed epoch: 0, iter: 2' in log and 'Iter(train) [4/4]' in log
+    assert pointer(work).endswith('iter_4.pth')
+    # the interrupted write's temporary file was cleaned up
+    assert not [n for n in os.listdir(work) if n.endswith('.tmp-atomic')]
+
+
+def test_damaged_newest_checkpoint_falls_back(tmp_path):
+    config = write_tiny_run(str(tmp_path))
+    work = str(tmp_path / 'work')
+    train(config, work, '--cfg-options', 'train_cfg.max_iters=4')
+    newest = osp.join(work, 'iter_4.pth')
+    with open(newest, 'r+b') as f:  # what a crash in the write leaves
+        f.truncate(os.path.getsize(newest) // 2)
+
+    # --resume PATH with the damaged file: one line naming it
+    done = train(config, work, '--resume', newest, check=False)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith(
+        f'error: cannot resume from {newest}: truncated or damaged')
+    assert 'Traceback' not in done.stderr
+
+    # --resume: one warning naming the file and why, resume from iter_2
+    done = train(config, work, '--resume', '--cfg-options',
+                 'train_cfg.max_iters=4')
+    log = done.stdout + done.stderr
+    warnings = [line for line in log.splitlines()
+                if 'cannot resume from' in line]
+    assert len(warnings) == 1 and newest in warnings[0] and \
+        'truncated or damaged' in warnings[0] and 'iter_2.pth' in warnings[0]
+    assert 'resumed epoch: 0, iter: 2' in log
+    assert checkpoint_problem(newest) is None  # written again
+
+    # nothing readable: one line listing every file tried
+    for name in ('iter_2.pth', 'iter_4.pth'):
+        with open(osp.join(work, name), 'wb') as f:
+            f.write(b'PK\x03\x04garbage')
+    done = train(config, work, '--resume', check=False)
+    last = done.stderr.strip().splitlines()[-1]
+    assert done.returncode == 1 and 'Traceback' not in done.stderr
+    assert last.startswith('error: no readable checkpoint to resume from')
+    assert 'iter_2.pth' in last and 'iter_4.pth' in last
+
+
+def test_sigterm_saves_and_resume_equals_uninterrupted(tmp_path):
+    config = write_tiny_run(str(tmp_path))
+    options = ['--cfg-options', 'default_hooks.checkpoint.interval=100']
+    straight = str(tmp_path / 'straight')
+    train(config, straight, *options)
+
+    work = str(tmp_path / 'preempted')
+    proc = subprocess.Popen(train_cmd(config, work, *options), cwd=ROOT,
+                            env=env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(proc, 'Iter(train) [2/6]')
+        proc.send_signal(signal.SIGTERM)
+        rest = proc.stdout.read()
+    finally:
+        proc.wait(timeout=120)
+        proc.stdout.close()
+    assert proc.returncode == PREEMPTED_EXIT_CODE, rest[-3000:]
+    saved = pointer(work)
+    step = int(saved.rsplit('_', 1)[1].split('.')[0])
+    assert 2 <= step < 6 and f'checkpoint saved to {saved}' in rest
+    assert f'exiting with code {PREEMPTED_EXIT_CODE}' in rest
+
+    done = train(config, work, '--resume', *options)
+    assert f'resumed epoch: 0, iter: {step}' in done.stdout + done.stderr
+    a = params(osp.join(straight, 'iter_6.pth'))
+    b = params(osp.join(work, 'iter_6.pth'))
+    assert a.keys() == b.keys()
+    diff = max((a[k].double() - b[k].double()).abs().max().item() for k in a)
+    print(f'resume after SIGTERM at iteration {step}: max |diff| = {diff:.3g}')
+    assert diff <= 1e-6
+
+
+def _limit_file_size(limit: int):
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+def test_full_disk_keeps_previous_checkpoint(tmp_path):
+    config = write_tiny_run(str(tmp_path))
+    work = str(tmp_path / 'work')
+    train(config, work, '--cfg-options', 'train_cfg.max_iters=2')
+    previous = osp.join(work, 'iter_2.pth')
+    before = open(previous, 'rb').read()
+    # files may not grow beyond half a checkpoint in the resumed run
+    done = train(config, work, '--resume', '--cfg-options',
+                 'train_cfg.max_iters=4', check=False,
+                 preexec_fn=_limit_file_size(len(before) // 2))
+    last = done.stderr.strip().splitlines()[-1]
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert last.startswith('error: ') and 'Traceback' not in done.stderr
+    assert osp.join(work, 'iter_4.pth') in last and 'File too large' in last
+    assert open(previous, 'rb').read() == before
+    assert pointer(work).endswith('iter_2.pth')
+    assert sorted(n for n in os.listdir(work) if 'pth' in n) == ['iter_2.pth']
