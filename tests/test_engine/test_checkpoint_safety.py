@@ -12,7 +12,8 @@ import time
 import pytest
 import torch
 
-from mmconvnextv2.engine import PREEMPTED_EXIT_CODE, checkpoint_problem
+from mmconvnextv2.engine import (PREEMPTED_EXIT_CODE, ResumeError,
+                                 checkpoint_problem, find_resume_checkpoint)
 from mmconvnextv2.runtime import trust_mmengine_checkpoints
 from training_helpers import ROOT, env, train, train_cmd, write_tiny_run
 
@@ -58,9 +59,10 @@ def kill_during_save(config: str, work_dir: str, seed: int) -> None:
         proc.stdout.close()
 
 
-def test_kill_during_save_then_resume(tmp_path):
+def test_kill_during_save_then_damaged_newest_falls_back(tmp_path):
     config = write_tiny_run(str(tmp_path))
     work = str(tmp_path / 'work')
+    # 1. SIGKILL while iter_4.pth is being written
     kill_during_save(config, work, seed=0)
     # the previous checkpoint and the pointer are intact, no iter_4.pth
     assert pointer(work).endswith('iter_2.pth')
@@ -74,22 +76,16 @@ def test_kill_during_save_then_resume(tmp_path):
     # the interrupted write's temporary file was cleaned up
     assert not [n for n in os.listdir(work) if n.endswith('.tmp-atomic')]
 
-
-def test_damaged_newest_checkpoint_falls_back(tmp_path):
-    config = write_tiny_run(str(tmp_path))
-    work = str(tmp_path / 'work')
-    train(config, work, '--cfg-options', 'train_cfg.max_iters=4')
+    # 2. the newest checkpoint damaged (as a crash outside our writer leaves it)
     newest = osp.join(work, 'iter_4.pth')
-    with open(newest, 'r+b') as f:  # what a crash in the write leaves
+    with open(newest, 'r+b') as f:
         f.truncate(os.path.getsize(newest) // 2)
-
     # --resume PATH with the damaged file: one line naming it
     done = train(config, work, '--resume', newest, check=False)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1].startswith(
         f'error: cannot resume from {newest}: truncated or damaged')
     assert 'Traceback' not in done.stderr
-
     # --resume: one warning naming the file and why, resume from iter_2
     done = train(config, work, '--resume', '--cfg-options',
                  'train_cfg.max_iters=4')
@@ -101,15 +97,16 @@ def test_damaged_newest_checkpoint_falls_back(tmp_path):
     assert 'resumed epoch: 0, iter: 2' in log
     assert checkpoint_problem(newest) is None  # written again
 
-    # nothing readable: one line listing every file tried
+    # 3. nothing readable: one error listing every file tried
     for name in ('iter_2.pth', 'iter_4.pth'):
         with open(osp.join(work, name), 'wb') as f:
             f.write(b'PK\x03\x04garbage')
-    done = train(config, work, '--resume', check=False)
-    last = done.stderr.strip().splitlines()[-1]
-    assert done.returncode == 1 and 'Traceback' not in done.stderr
-    assert last.startswith('error: no readable checkpoint to resume from')
-    assert 'iter_2.pth' in last and 'iter_4.pth' in last
+    with pytest.raises(ResumeError) as err:
+        find_resume_checkpoint(work)
+    message = str(err.value)
+    assert message.startswith('no readable checkpoint to resume from')
+    assert 'iter_2.pth' in message and 'iter_4.pth' in message
+    assert '\n' not in message
 
 
 def test_sigterm_saves_and_resume_equals_uninterrupted(tmp_path):
