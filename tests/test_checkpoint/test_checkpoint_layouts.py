@@ -312,14 +312,24 @@ def test_training_checkpoint_with_python_objects(tmp_path, tiny_state):
         'backbone.' + k for k in tiny_state}
 
 
-def test_malicious_pickle_is_not_run(tmp_path):
-    """A global outside the allow-list is never called while reading."""
+class UnknownObject:
+    """A class a checkpoint may hold that the reader does not know."""
 
+
+def test_malicious_pickle_is_not_run(tmp_path, capsys):
+    """A global outside the allow-list is never called while reading: an
+    unknown class is read as an opaque placeholder, a function that can only
+    be there to run something makes the file refused."""
     class Payload:
         def __reduce__(self):
             return (print, ('PAYLOAD RAN',))
 
+    torch.save({'state_dict': {'x': torch.zeros(1)}, 'other': UnknownObject()},
+               tmp_path / 'other.pth')
+    read = read_checkpoint(str(tmp_path / 'other.pth'))
+    assert 'opaque' in repr(read['other'])
     torch.save({'state_dict': {'x': torch.zeros(1)}, 'evil': Payload()},
                tmp_path / 'evil.pth')
-    read = read_checkpoint(str(tmp_path / 'evil.pth'))
-    assert 'opaque' in repr(read['evil'])
+    with pytest.raises(ValueError, match='would call builtins.print'):
+        read_checkpoint(str(tmp_path / 'evil.pth'))
+    assert 'PAYLOAD RAN' not in capsys.readouterr().out
