@@ -1,0 +1,57 @@
+"""tools/analysis_tools/gpu_check.py on CPU: its arguments and, in a dry run
+of every item, the JSON it writes."""
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOL = osp.join(ROOT, 'tools', 'analysis_tools', 'gpu_check.py')
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, TOOL, *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_arguments_are_checked(tmp_path):
+    out = tmp_path / 'x.json'
+    bad = run('--dry-run', '--out', str(out), '--backbone-cases', 'base:x')
+    assert bad.returncode == 2 and "'base:x' is not ARCH:BATCH" in bad.stderr
+    if not torch.cuda.is_available():
+        no_gpu = run('--out', str(out))
+        assert no_gpu.returncode == 2 and 'no CUDA device' in no_gpu.stderr
+    assert not out.exists()
+
+
+def test_dry_run_writes_every_section(tmp_path):
+    out = tmp_path / 'check.json'
+    done = run('--dry-run', '--out', str(out))
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    report = json.loads(out.read_text())
+    assert report['schema'] == 1 and report['failed'] == []
+    assert report['env']['dry_run'] is True and report['env']['mmcv_ops_on_device']
+    backbone, = report['backbone']
+    assert set(backbone['img_per_s']) == {'ours', 'mmpretrain', 'timm'}
+    assert backbone['ours_vs_timm'] > 0
+    fcmae, = report['fcmae']
+    assert set(fcmae['step_ms']) == {'sparse', 'dense_masked'}
+    assert fcmae['dense_over_sparse'] > 0
+    steps = {s['name']: s for s in report['train_steps']}
+    assert set(steps) == {'mask_rcnn_base_lsj', 'upernet_base'}
+    assert 'loss_mask' in steps['mask_rcnn_base_lsj']['losses']
+    assert 'decode.loss_ce' in steps['upernet_base']['losses']
+    for step in steps.values():
+        assert step['step_ms'] > 0 and step['size'] == 128
+
+    # --update replaces the sections run now and keeps the others
+    again = run('--dry-run', '--update', '--out', str(out),
+                '--sections', 'fcmae', '--amp-dtype', 'bfloat16')
+    assert again.returncode == 0, again.stderr[-2000:]
+    merged = json.loads(out.read_text())
+    assert merged['backbone'] == report['backbone']
+    assert merged['train_steps'] == report['train_steps']
+    assert merged['env']['amp_dtype'] == 'bfloat16'
+    assert merged['fcmae'][0]['step_ms']['sparse'] > 0
