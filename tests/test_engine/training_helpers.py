@@ -24,6 +24,10 @@ train_dataloader = dict(
         dict(type='RandomFlip', prob=0.5),
         dict(type='PackInputs')]))
 train_cfg = dict(max_iters=6)
+# a constant, large learning rate: a resume that differs shows in the weights
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
+param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False,
+                        begin=0, end=6)]
 default_hooks = dict(logger=dict(interval=1),
                      checkpoint=dict(interval=2, max_keep_ckpts=3))
 randomness = dict(seed=0)
