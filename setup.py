@@ -30,6 +30,10 @@ setup(
         # module imports at `import mmpretrain.models` (it then fails with
         # "NoneType takes no arguments"): keep 4.x.
         'tests': ['pytest', 'timm', 'transformers==4.46.3'],
+        # tools/deployment/export_onnx.py: writing (onnx) and the parity
+        # check (onnxruntime). torch's TorchScript-based exporter is used,
+        # so onnxscript (the dynamo exporter's dependency) is not needed.
+        'export': ['onnx>=1.14', 'onnxruntime>=1.16'],
     },
     license='MIT',
 )

@@ -60,9 +60,12 @@ fi
 log "mmcv from $wheel"
 "${PIP[@]}" install -q "$wheel" "$SETUPTOOLS_PIN"
 
-log "OpenMMLab packages and mmconvnextv2 (editable, with test extras)"
+log "OpenMMLab packages and mmconvnextv2 (editable, with test and export extras)"
 "${PIP[@]}" install -q "${OPENMMLAB_PINS[@]}" "$SETUPTOOLS_PIN"
-"${PIP[@]}" install -q -e "$ROOT[tests]" "$SETUPTOOLS_PIN"
+# export extra: onnx 1.23.2 + onnxruntime 1.32.0, the versions tested here
+# (tools/deployment/export_onnx.py and its parity tests)
+"${PIP[@]}" install -q -e "$ROOT[tests,export]" "$SETUPTOOLS_PIN" \
+    onnx==1.23.2 onnxruntime==1.32.0
 # mmdet's requirements can upgrade setuptools silently: pin it again.
 "${PIP[@]}" install -q "$SETUPTOOLS_PIN"
 
