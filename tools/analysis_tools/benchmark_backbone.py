@@ -6,6 +6,9 @@ Throughput is images/s of forward + backward at 224 (median over rounds in
 which the three models take turns). Memory is the size of the tensors saved
 for backward (what ``with_cp`` trades for recomputation); on a GPU the peak
 allocated memory is printed too. ``--amp --channels-last`` apply on a GPU.
+``--compile`` also times ``torch.compile(ours)`` (inductor; on CPU it needs a
+C++ compiler) against ours in eager mode, taking turns in the same process,
+and prints the ratio; the first compiled step (compilation) is not timed.
 
 Example: ``python tools/analysis_tools/benchmark_backbone.py --archs tiny base``
 """
@@ -55,8 +58,47 @@ def saved_bytes(step: Callable[[], torch.Tensor]) -> int:
     return sum(seen.values())
 
 
+def time_steps(models: Dict[str, Callable[[], torch.Tensor]], rounds: int,
+               device: str) -> Dict[str, List[float]]:
+    """Seconds of each forward + backward ``step``, the models taking
+    turns; round 0 (warm-up, compilation) is not kept."""
+    times: Dict[str, List[float]] = {k: [] for k in models}
+    for r in range(rounds + 1):
+        for name, step in models.items():
+            if device == 'cuda':
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            step().backward()
+            if device == 'cuda':
+                torch.cuda.synchronize()
+            if r:
+                times[name].append(time.perf_counter() - start)
+    return times
+
+
+def run_compiled(model: torch.nn.Module, step: Callable, rounds: int,
+                 device: str, x: torch.Tensor) -> None:
+    """Compiled vs eager ``model``: equal features, speed ratio."""
+    compiled = torch.compile(model)
+    start = time.perf_counter()
+    with torch.no_grad():
+        err = max((a - b).abs().max().item()
+                  for a, b in zip(model(x), compiled(x)))
+    step(compiled).backward()  # compiles the training graphs too
+    compile_s = time.perf_counter() - start
+    model.zero_grad(set_to_none=True)
+    times = time_steps({'eager': lambda: step(model),
+                        'compiled': lambda: step(compiled)}, rounds, device)
+    eager, fast = (statistics.median(times[k]) for k in ('eager', 'compiled'))
+    batch = x.shape[0]
+    print(f'  ours torch.compile    {batch / fast:8.2f} img/s   '
+          f'{eager / fast:5.2f}x ours eager ({batch / eager:.2f} img/s), '
+          f'compiled in {compile_s:.0f} s, max |compiled - eager| feature '
+          f'diff {err:.1e}')
+
+
 def run(arch: str, batch: int, rounds: int, device: str, amp: bool,
-        channels_last: bool) -> None:
+        channels_last: bool, compile: bool = False) -> None:
     torch.manual_seed(0)
     models = build_models(arch)
     for model in models.values():  # (mmpretrain's ConvNeXt.train returns None)
@@ -111,6 +153,10 @@ def run(arch: str, batch: int, rounds: int, device: str, amp: bool,
                 if device == 'cuda' else '')
         print(f'  ours with_cp={str(with_cp):5s}   saved for backward '
               f'{saved / 2**20:8.1f} MiB{peak}')
+    if compile:
+        for block in (b for stage in ours.stages for b in stage):
+            block.with_cp = False
+        run_compiled(ours, step, rounds, device, x)
 
 
 def main(argv: List[str] = None) -> None:
@@ -122,11 +168,13 @@ def main(argv: List[str] = None) -> None:
                         else 'cpu')
     parser.add_argument('--amp', action='store_true')
     parser.add_argument('--channels-last', action='store_true')
+    parser.add_argument('--compile', action='store_true',
+                        help='also time torch.compile(ours) against eager')
     args = parser.parse_args(argv)
     print(f'torch {torch.__version__}, {torch.get_num_threads()} CPU threads')
     for arch in args.archs:
         run(arch, args.batch, args.rounds, args.device, args.amp,
-            args.channels_last)
+            args.channels_last, args.compile)
 
 
 if __name__ == '__main__':
