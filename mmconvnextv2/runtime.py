@@ -17,11 +17,14 @@ from mmengine.runner import Runner
 
 def enable_amp(cfg: Config) -> None:
     """Switch the optimiser wrapper to mmengine's AmpOptimWrapper (fp16 with
-    dynamic loss scaling on a GPU). mmengine's AMP wrapper needs an
-    accelerator: on a CPU-only machine this raises a clear error instead."""
+    dynamic loss scaling on a GPU). On a CPU-only machine this raises a
+    clear error: mmengine 0.10's AmpOptimWrapper asserts a CUDA / NPU / MLU
+    / MUSA device in its constructor, so it cannot run bf16 autocast on CPU
+    (the models themselves do: tests/test_models/test_mixed_precision.py)."""
     if not torch.cuda.is_available():
-        raise RuntimeError('--amp needs a GPU (mmengine\'s AmpOptimWrapper '
-                           'does not run on CPU); drop --amp on this machine')
+        raise RuntimeError('--amp needs a GPU: mmengine\'s AmpOptimWrapper '
+                           'requires a CUDA/NPU/MLU/MUSA device and has no CPU '
+                           '(bf16) mode; drop --amp on this machine')
     wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
     if wrapper != 'AmpOptimWrapper':
         cfg.optim_wrapper.type = 'AmpOptimWrapper'

@@ -19,6 +19,9 @@ class GRN(nn.Module):
     constructors exempt them from weight decay. Both start at zero: GRN starts
     as the identity.
 
+    It computes in at least fp32 and returns the input's dtype (fp16, bf16
+    under autocast).
+
     Args:
         channels: Number of channels C.
         eps: Added to the mean response to avoid division by zero.
@@ -32,10 +35,13 @@ class GRN(nn.Module):
         self.beta = nn.Parameter(torch.zeros(channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # in fp32 (or fp64) whatever the input's dtype: an fp16 norm over a
+        # map overflows (65504) already for responses in the thousands
         spatial_dims = tuple(range(1, x.dim() - 1))
-        gx = torch.linalg.vector_norm(x, ord=2, dim=spatial_dims, keepdim=True)
+        y = x.to(torch.promote_types(x.dtype, torch.float32))
+        gx = torch.linalg.vector_norm(y, ord=2, dim=spatial_dims, keepdim=True)
         nx = gx / (gx.mean(dim=-1, keepdim=True) + self.eps)
-        return torch.addcmul(self.beta + x, self.gamma, x * nx)
+        return torch.addcmul(self.beta + y, self.gamma, y * nx).to(x.dtype)
 
     def extra_repr(self) -> str:
         return f'{self.channels}, eps={self.eps}'

@@ -108,5 +108,9 @@ class FCMAE(BaseSelfSupervisor):
              **kwargs) -> Dict[str, torch.Tensor]:
         """Mask, encode the visible patches, decode, MSE on masked patches."""
         out = self.reconstruct(inputs)
-        mask = out['mask'].flatten(1).to(out['pred'].dtype)
-        return dict(loss=self.head.loss(out['pred'], inputs, mask))
+        # the loss in fp32 also under autocast: squared errors and their sum
+        # over an image overflow fp16
+        with torch.autocast(inputs.device.type, enabled=False):
+            loss = self.head.loss(out['pred'].float(), inputs.float(),
+                                  out['mask'].flatten(1).float())
+        return dict(loss=loss)
