@@ -17,9 +17,10 @@ How the walk goes, with no table of model families:
    width at all (global pooling) passes the outputs on to what follows.
 3. Each output goes to the ConvNeXt V2 stage of the same stride (4, 8, 16,
    32; the outputs of dilated or single-scale backbones take the next free
-   stage, in order), and only the outputs that are read are kept (also those
-   an FPN skips with ``start_level``), so the readers' positions are
-   renumbered where needed.
+   stage, in order; outputs of one stride and one width, a ViT's levels,
+   share one stage, which ``out_indices`` then names more than once), and
+   only the outputs that are read are kept (also those an FPN skips with
+   ``start_level``), so the readers' positions are renumbered where needed.
 4. The readers' widths and indices are rewritten; list widths that a neck
    passes through unchanged (its ``out_channels`` starting with its inputs)
    are followed to the heads that read them.
