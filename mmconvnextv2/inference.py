@@ -69,7 +69,7 @@ def config_task(cfg: Config, name: str = 'config') -> str:
         task = None
     if task is None:
         raise ValueError(
-            f'{name} is a {model_type or "?"} config (scope {scope!r}); '
+            f'{name} builds a {model_type or "?"} model (scope {scope!r}); '
             'inference and export serve detection (mmdet), segmentation '
             '(mmseg) and classification (mmpretrain ImageClassifier) '
             'configs' + ('; to look at FCMAE reconstructions use '
@@ -101,6 +101,10 @@ def dataset_meta(cfg: Config) -> Dict[str, Any]:
 
 
 # ----------------------------------------------------------- the checkpoint
+def _a(noun: str) -> str:
+    return ('an ' if noun[0] in 'aeiou' else 'a ') + noun
+
+
 def checkpoint_task(state: Dict[str, Tensor]) -> str:
     """The task a converted (our layout) state dict was trained for."""
     roots = {k.split('.', 1)[0] for k in state}
@@ -149,8 +153,9 @@ def load_model_checkpoint(model: nn.Module, filename: str, task: str,
                      'tools/train.py first, or export it with --what backbone)'
         }.get(found, '')
         raise ValueError(
-            f'checkpoint {filename} holds a {TASK_NAMES[found]} model{hint}, '
-            f'but {config_name} is a {TASK_NAMES[task]} config')
+            f'checkpoint {filename} holds {_a(TASK_NAMES[found])} '
+            f'model{hint}, but {config_name} is {_a(TASK_NAMES[task])} '
+            'config')
     check_arch(model.backbone, backbone_part(state), filename)
     own = model.state_dict()
     missing = [k for k in own if k not in state]

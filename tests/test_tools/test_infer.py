@@ -159,9 +159,9 @@ def test_bad_inputs(trained, tmp_path):
 
     # a detection checkpoint in a classification config, and back
     with pytest.raises(ValueError, match='iter_1.pth holds a detection '
-                       r'\(mmdet\) model, but .* is a image classification'):
+                       r'\(mmdet\) model, but .* is an image classification'):
         Predictor(config, trained.det[1])
-    with pytest.raises(ValueError, match='epoch_1.pth holds a image '
+    with pytest.raises(ValueError, match='epoch_1.pth holds an image '
                        'classification .* is a semantic segmentation'):
         Predictor(trained.seg[0], ckpt)
     # a backbone of another size (atto) for the config's tiny custom arch
