@@ -78,6 +78,15 @@ def _leaf_datasets(cfg: dict, where: str) -> Iterator[Tuple[dict, str]]:
             yield from _leaf_datasets(value, f'{where}.{key}')
 
 
+def _configured_datasets(cfg: Config,
+                         dataloaders: Sequence[str]) -> Iterator[Tuple[dict, str]]:
+    """Every leaf dataset config of the named dataloaders, with its path."""
+    for loader in dataloaders:
+        loader_cfg = cfg.get(loader)
+        if isinstance(loader_cfg, (dict, ConfigDict)) and 'dataset' in loader_cfg:
+            yield from _leaf_datasets(loader_cfg['dataset'], f'{loader}.dataset')
+
+
 def _dataset_class(dataset_cfg: dict, scope: Optional[str]) -> Optional[type]:
     """The class a dataset config builds, looked up in the registry."""
     dataset_type = dataset_cfg.get('type')
@@ -216,27 +225,21 @@ def check_dataset_config(cfg: Config,
     """
     scope = cfg.get('default_scope')
     ref_classes, ref_where = None, None
-    for loader in dataloaders:
-        loader_cfg = cfg.get(loader)
-        if not isinstance(loader_cfg, (dict, ConfigDict)) or \
-                'dataset' not in loader_cfg:
-            continue
-        for dataset_cfg, where in _leaf_datasets(loader_cfg['dataset'],
-                                                 f'{loader}.dataset'):
-            cls = _dataset_class(dataset_cfg, scope)
-            classes = _dataset_classes(dataset_cfg, cls)
-            if ref_classes is None and 'panoptic' not in getattr(
-                    cls, '__name__', '').lower():
-                # the first dataset's classes are what the heads must count
-                # (panoptic heads count subsets of them: not checked)
-                ref_classes, ref_where = classes, where
-            ann_file = _join(dataset_cfg.get('data_root'),
-                             dataset_cfg.get('ann_file'))
-            if ann_file and _is_coco_style(dataset_cfg, cls) and \
-                    not _is_remote(ann_file):
-                check_coco_annotation_file(ann_file, classes, where)
-            elif 'seg_map_path' in (dataset_cfg.get('data_prefix') or {}):
-                _check_seg_folders(dataset_cfg, where)
+    for dataset_cfg, where in _configured_datasets(cfg, dataloaders):
+        cls = _dataset_class(dataset_cfg, scope)
+        classes = _dataset_classes(dataset_cfg, cls)
+        if ref_classes is None and 'panoptic' not in getattr(
+                cls, '__name__', '').lower():
+            # the first dataset's classes are what the heads must count
+            # (panoptic heads count subsets of them: not checked)
+            ref_classes, ref_where = classes, where
+        ann_file = _join(dataset_cfg.get('data_root'),
+                         dataset_cfg.get('ann_file'))
+        if ann_file and _is_coco_style(dataset_cfg, cls) and \
+                not _is_remote(ann_file):
+            check_coco_annotation_file(ann_file, classes, where)
+        elif 'seg_map_path' in (dataset_cfg.get('data_prefix') or {}):
+            _check_seg_folders(dataset_cfg, where)
     if ref_classes is not None and 'model' in cfg:
         for key, num in _head_num_classes(cfg['model']):
             if num != len(ref_classes):
@@ -505,28 +508,22 @@ def find_dataset_problems(cfg: Config,
     scope = cfg.get('default_scope')
     found: List[DatasetProblem] = []
     seen = set()
-    for loader in dataloaders:
-        loader_cfg = cfg.get(loader)
-        if not isinstance(loader_cfg, (dict, ConfigDict)) or \
-                'dataset' not in loader_cfg:
+    for dataset_cfg, where in _configured_datasets(cfg, dataloaders):
+        key = json.dumps(dataset_cfg, sort_keys=True, default=str)
+        if key in seen:
             continue
-        for dataset_cfg, where in _leaf_datasets(loader_cfg['dataset'],
-                                                 f'{loader}.dataset'):
-            key = json.dumps(dataset_cfg, sort_keys=True, default=str)
-            if key in seen:
-                continue
-            seen.add(key)
-            cls = _dataset_class(dataset_cfg, scope)
-            ann_file = _join(dataset_cfg.get('data_root'),
-                             dataset_cfg.get('ann_file'))
-            if ann_file and _is_coco_style(dataset_cfg, cls) and \
-                    not _is_remote(ann_file):
-                prefix = dataset_cfg.get('data_prefix') or {}
-                img_dir = _join(dataset_cfg.get('data_root'),
-                                prefix.get('img') or prefix.get('img_path'))
-                found += _coco_problems(ann_file, img_dir,
-                                        _dataset_classes(dataset_cfg, cls),
-                                        where)
-            else:
-                found += _built_dataset_problems(dataset_cfg, scope, where)
+        seen.add(key)
+        cls = _dataset_class(dataset_cfg, scope)
+        ann_file = _join(dataset_cfg.get('data_root'),
+                         dataset_cfg.get('ann_file'))
+        if ann_file and _is_coco_style(dataset_cfg, cls) and \
+                not _is_remote(ann_file):
+            prefix = dataset_cfg.get('data_prefix') or {}
+            img_dir = _join(dataset_cfg.get('data_root'),
+                            prefix.get('img') or prefix.get('img_path'))
+            found += _coco_problems(ann_file, img_dir,
+                                    _dataset_classes(dataset_cfg, cls),
+                                    where)
+        else:
+            found += _built_dataset_problems(dataset_cfg, scope, where)
     return found
