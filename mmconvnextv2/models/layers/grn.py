@@ -41,7 +41,10 @@ class GRN(nn.Module):
         y = x.to(torch.promote_types(x.dtype, torch.float32))
         gx = torch.linalg.vector_norm(y, ord=2, dim=spatial_dims, keepdim=True)
         nx = gx / (gx.mean(dim=-1, keepdim=True) + self.eps)
-        return torch.addcmul(self.beta + y, self.gamma, y * nx).to(x.dtype)
+        # x + gamma * (x * N(x)) + beta == x * (1 + gamma * N(x)) + beta: one
+        # pass over the map instead of three (the factor is per sample and
+        # channel), and only x is kept for the backward pass
+        return torch.addcmul(self.beta, y, 1 + self.gamma * nx).to(x.dtype)
 
     def extra_repr(self) -> str:
         return f'{self.channels}, eps={self.eps}'
