@@ -7,6 +7,7 @@ and check that nothing was lost.
    iterations, in order) has been logged, plus a random delay of up to
    ``--max-delay`` seconds (so some kills land in the middle of a checkpoint
    write), then restarts it with ``--resume``.
+   Every run has the same ``randomness.seed`` (``--train-seed``).
 3. Lets the last restart finish and reports: kills survived, whether every
    checkpoint left in the work dir is readable, leftover temporary files,
    and the largest difference between the final weights and the reference's.
@@ -110,9 +111,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--max-delay', type=float, default=1.5,
                         help='largest extra delay after the drawn iteration (s)')
     parser.add_argument('--work-dir', default='work_dirs/kill_resume_check')
+    parser.add_argument('--train-seed', type=int, default=0,
+                        help='randomness.seed of every run (a config without '
+                        'a seed draws a new one per run, and the weights '
+                        'could not be compared)')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='passed on to tools/train.py')
     args = parser.parse_args(argv)
+    if not any(o.startswith('randomness.seed=') for o in args.cfg_options):
+        args.cfg_options.append(f'randomness.seed={args.train_seed}')
     trust_mmengine_checkpoints()
 
     shutil.rmtree(args.work_dir, ignore_errors=True)
