@@ -74,9 +74,9 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
     cfg = build_config(args)
-    # clear errors before anything is written
-    check_dataset_config(cfg, dataloaders=('test_dataloader', ))
     with exit_on_reported_errors():
+        # clear errors before anything is written
+        check_dataset_config(cfg, dataloaders=('test_dataloader', ))
         metrics = build_runner(cfg).test()
     if is_main_process():  # every rank gets the metrics
         for name, value in metrics.items():

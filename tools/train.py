@@ -10,7 +10,8 @@ script only builds mmengine's Runner and calls ``train()``. Examples::
 
 On SIGTERM or SIGUSR1 training finishes the current iteration, saves a
 checkpoint and exits with status 75 (``--resume`` continues from it).
-Checkpoint, resume and corrupt-image errors are printed as one line.
+Checkpoint, dataset-config, resume and corrupt-image errors are printed
+as one line.
 """
 import argparse
 import sys
@@ -66,7 +67,8 @@ def build_config(args: argparse.Namespace) -> Config:
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     cfg = build_config(args)
-    check_dataset_config(cfg)  # clear errors before anything is written
+    with exit_on_reported_errors():
+        check_dataset_config(cfg)  # clear errors before anything is written
     if args.check_data:
         from mmconvnextv2.datasets.checks import find_dataset_problems
         problems = find_dataset_problems(

@@ -57,6 +57,11 @@ class UnsafeCheckpointError(CheckpointReadError):
     """A checkpoint whose unpickling would run code; it is not loaded."""
 
 
+class CheckpointMismatchError(ValueError):
+    """A readable checkpoint that does not fit the model: no known ConvNeXt
+    V2 layout, no backbone weights, or another size or decoder."""
+
+
 def _runs_code(name: str) -> bool:
     """Whether the pickled global ``name`` (``module.attr``) can only be
     there to run something (``posix.system``, ``builtins.eval`` ...)."""

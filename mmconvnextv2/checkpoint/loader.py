@@ -1,12 +1,12 @@
 """Loading a checkpoint of any known layout into a ConvNeXt V2 backbone."""
 import os
-from typing import Mapping, Optional, Sequence, Union
+from typing import Mapping, Optional, Sequence, Tuple, Union
 
 from mmengine.logging import MMLogger
 from mmengine.runner.checkpoint import load_state_dict
 from torch import Tensor, nn
 
-from .io import read_checkpoint
+from .io import CheckpointMismatchError, read_checkpoint
 from .layouts import (backbone_part, convert_state, detect_layout,
                       infer_arch, unwrap_state)
 
@@ -20,6 +20,19 @@ def _arch_name(depths: Sequence[int], channels: Sequence[int],
     return None
 
 
+def _convert(state: Mapping[str, Tensor],
+             source: str) -> Tuple[str, Mapping[str, Tensor]]:
+    """Detect ``state``'s layout and convert it to ours; a state of no known
+    layout raises :class:`CheckpointMismatchError` naming ``source``."""
+    try:
+        layout = detect_layout(state)
+        return layout, convert_state(state, layout)
+    except CheckpointMismatchError:
+        raise
+    except ValueError as err:
+        raise CheckpointMismatchError(f'checkpoint {source}: {err}') from err
+
+
 def check_arch(backbone: nn.Module, backbone_state: Mapping[str, Tensor],
                source: str) -> None:
     """Raise a clear error when a checkpoint holds another ConvNeXt V2 size.
@@ -31,7 +44,7 @@ def check_arch(backbone: nn.Module, backbone_state: Mapping[str, Tensor],
         source: How to name the checkpoint in the message (its path).
 
     Raises:
-        ValueError: Depths or channels differ; the message names both sides
+        CheckpointMismatchError: Depths or channels differ; the message names both sides
             and the known arch of each where there is one.
     """
     depths, channels = infer_arch(backbone_state)
@@ -43,7 +56,7 @@ def check_arch(backbone: nn.Module, backbone_state: Mapping[str, Tensor],
     found = f" (arch '{found}')" if found else ''
     model_arch = getattr(backbone, 'arch_name', None) or _arch_name(
         want_depths, want_channels, settings) or 'custom'
-    raise ValueError(
+    raise CheckpointMismatchError(
         f'checkpoint {source} holds a ConvNeXt V2 with depths {depths} and '
         f'channels {channels}{found}, but the model is arch {model_arch!r} '
         f'with depths {want_depths} and channels {want_channels}')
@@ -68,7 +81,8 @@ def load_backbone_checkpoint(backbone: nn.Module,
         map_location: As for :func:`torch.load`.
 
     Raises:
-        ValueError: Unknown layout, no backbone weights, or another size.
+        CheckpointMismatchError: Unknown layout, no backbone weights, or
+            another size.
     """
     source = os.fspath(filename)
     logger = MMLogger.get_current_instance()
@@ -79,12 +93,14 @@ def load_backbone_checkpoint(backbone: nn.Module,
         state = type(state)((k[len(prefix):], v) for k, v in state.items()
                             if k.startswith(prefix))
         if not state:
-            raise ValueError(f'checkpoint {source} has no keys under the '
+            raise CheckpointMismatchError(
+                f'checkpoint {source} has no keys under the '
                              f'prefix {prefix!r}')
-    layout = detect_layout(state)
-    weights = backbone_part(convert_state(state, layout))
+    layout, full = _convert(state, source)
+    weights = backbone_part(full)
     if not weights:
-        raise ValueError(f'checkpoint {source} ({layout} layout) holds no '
+        raise CheckpointMismatchError(
+            f'checkpoint {source} ({layout} layout) holds no '
                          'ConvNeXt V2 backbone weights')
     check_arch(backbone, weights, source)
     logger.info(f'load ConvNeXt V2 backbone from {source}: {layout} layout, '
@@ -107,7 +123,7 @@ def check_decoder(neck: nn.Module, neck_state: Mapping[str, Tensor],
                 outputs=neck.pred.out_channels)
     for what, value in found.items():
         if value is not None and value != want[what]:
-            raise ValueError(
+            raise CheckpointMismatchError(
                 f'checkpoint {source} holds an FCMAE decoder with {what} '
                 f'{value}, but the model\'s decoder has {what} {want[what]} '
                 f'(decoder {found} vs model {want})')
@@ -122,13 +138,13 @@ def load_fcmae_checkpoint(model: nn.Module, filename: Union[str, os.PathLike],
     the decoder then keeps its random initialisation.
 
     Raises:
-        ValueError: Unknown layout, another encoder size or decoder shape.
+        CheckpointMismatchError: Unknown layout, another encoder size or
+            decoder shape.
     """
     source = os.fspath(filename)
     logger = MMLogger.get_current_instance()
     state = unwrap_state(read_checkpoint(source, map_location=map_location))
-    layout = detect_layout(state)
-    full = convert_state(state, layout)
+    layout, full = _convert(state, source)
     check_arch(model.backbone, backbone_part(full), source)
     neck_state = {k[len('neck.'):]: v for k, v in full.items()
                   if k.startswith('neck.')}

@@ -31,7 +31,8 @@ from typing import Any, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from mmengine.config import Config, ConfigDict
 
-__all__ = ['DatasetConfigError', 'check_dataset_config',
+__all__ = ['DatasetConfigError', 'DatasetFileNotFoundError',
+           'check_dataset_config',
            'check_coco_annotation_file', 'DatasetProblem',
            'find_dataset_problems', 'image_problem']
 
@@ -42,6 +43,10 @@ _COCO_KEYS = ('images', 'annotations', 'categories')
 
 class DatasetConfigError(ValueError):
     """A dataset of the config cannot be read as configured."""
+
+
+class DatasetFileNotFoundError(DatasetConfigError, FileNotFoundError):
+    """An annotation file or data folder of the config does not exist."""
 
 
 def _is_remote(path: str) -> bool:
@@ -137,7 +142,7 @@ def check_coco_annotation_file(ann_file: str,
             not define some of ``classes``.
     """
     if not osp.isfile(ann_file):
-        raise FileNotFoundError(
+        raise DatasetFileNotFoundError(
             f'{where}: annotation file {ann_file} does not exist'
             f'{_hint(ann_file)}')
     try:
@@ -174,7 +179,7 @@ def _check_seg_folders(dataset_cfg: dict, where: str) -> None:
     seg_dir = _join(root, prefix.get('seg_map_path'))
     for name, folder in (('image', img_dir), ('label', seg_dir)):
         if folder and not _is_remote(folder) and not osp.isdir(folder):
-            raise FileNotFoundError(
+            raise DatasetFileNotFoundError(
                 f'{where}: {name} folder {folder} does not exist'
                 f'{_hint(folder)}')
     if img_dir and not _is_remote(img_dir) and not dataset_cfg.get(

@@ -3,7 +3,8 @@ import sys
 from contextlib import contextmanager
 from typing import Iterator, Tuple, Type
 
-from ..checkpoint.io import CheckpointReadError
+from ..checkpoint.io import CheckpointMismatchError, CheckpointReadError
+from ..datasets.checks import DatasetConfigError
 from .atomic import AtomicWriteError
 from .image_loading import CorruptImageError
 from .resume import ResumeError
@@ -11,7 +12,8 @@ from .resume import ResumeError
 __all__ = ['REPORTED_ERRORS', 'one_line', 'exit_on_reported_errors']
 
 REPORTED_ERRORS: Tuple[Type[BaseException], ...] = (
-    CheckpointReadError, AtomicWriteError, CorruptImageError, ResumeError)
+    CheckpointReadError, CheckpointMismatchError, DatasetConfigError,
+    AtomicWriteError, CorruptImageError, ResumeError)
 
 
 def one_line(err: BaseException) -> str:
