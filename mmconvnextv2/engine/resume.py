@@ -32,7 +32,7 @@ from .atomic import TMP_MARK
 from .checkpoint_hook import POINTER
 
 __all__ = ['ResumeError', 'checkpoint_problem', 'find_resume_checkpoint',
-           'check_resume_checkpoint', 'remove_stale_temporaries',
+           'checkpoint_seed', 'check_resume_checkpoint', 'remove_stale_temporaries',
            'RandomStateHook']
 
 
@@ -129,6 +129,22 @@ def find_resume_checkpoint(work_dir: str) -> Optional[str]:
             f'no readable checkpoint to resume from in {work_dir}; tried: ' +
             '; '.join(f'{p} ({w})' for p, w in tried))
     return None
+
+
+def checkpoint_seed(path: str) -> Optional[int]:
+    """The ``meta.seed`` of a local training checkpoint, or None (no seed,
+    or not readable). Weights-only; the tensors are memory-mapped, not
+    read."""
+    if '://' in path:
+        return None
+    try:
+        ckpt = torch.load(path, map_location='cpu', weights_only=True,
+                          mmap=True)
+    except Exception:  # the real load reports what is wrong
+        return None
+    meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
+    seed = meta.get('seed') if isinstance(meta, dict) else None
+    return seed if isinstance(seed, int) else None
 
 
 def check_resume_checkpoint(path: str) -> None:

@@ -8,7 +8,11 @@ configs need no change):
 * dataloader pipelines: ``LoadImageFromFile`` becomes
   :class:`CheckedLoadImageFromFile` (same arguments);
 * ``resume``: the checkpoint is chosen by :func:`find_resume_checkpoint`
-  (fallback past damaged files) or checked (``--resume PATH``).
+  (fallback past damaged files) or checked (``--resume PATH``), and
+  ``randomness.seed`` becomes the checkpoint's seed. mmengine restores that
+  seed only after it has built the train dataloader, whose sampler and
+  worker seeds then come from a new seed when the config sets none, so the
+  resumed run would see its data in another order.
 """
 import os.path as osp
 from typing import Any, Iterator
@@ -16,8 +20,8 @@ from typing import Any, Iterator
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from .resume import (check_resume_checkpoint, find_resume_checkpoint,
-                     remove_stale_temporaries)
+from .resume import (check_resume_checkpoint, checkpoint_seed,
+                     find_resume_checkpoint, remove_stale_temporaries)
 
 __all__ = ['make_reliable']
 
@@ -68,12 +72,26 @@ def _replace_image_loaders(cfg: Config) -> None:
                 node['type'] = 'CheckedLoadImageFromFile'
 
 
+def _keep_checkpoint_seed(cfg: Config, path: str) -> None:
+    seed = checkpoint_seed(path)
+    randomness = dict(cfg.get('randomness') or {})
+    current = randomness.get('seed')
+    if seed is None or seed == current:
+        return
+    cfg.randomness = dict(randomness, seed=seed)
+    was = 'sets none' if current is None else f'set {current}'
+    print_log(f'resuming with the seed of {path}, {seed} (the config {was}), '
+              'so the data order continues as before', logger='current',
+              level=20 if current is None else 30)
+
+
 def _choose_resume_checkpoint(cfg: Config) -> None:
     if not cfg.get('resume'):
         return
     load_from = cfg.get('load_from')
     if load_from:
         check_resume_checkpoint(load_from)
+        _keep_checkpoint_seed(cfg, load_from)
         return
     work_dir = cfg.get('work_dir')
     if not work_dir or not osp.isdir(work_dir):
@@ -84,6 +102,7 @@ def _choose_resume_checkpoint(cfg: Config) -> None:
     chosen = find_resume_checkpoint(work_dir)
     if chosen is not None:
         cfg.load_from = chosen  # resume=True + load_from: resume from it
+        _keep_checkpoint_seed(cfg, chosen)
 
 
 def make_reliable(cfg: Config) -> None:

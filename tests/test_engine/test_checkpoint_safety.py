@@ -187,3 +187,25 @@ def test_kill_resume_check_tool(tmp_path, capsys):
     assert '0 unreadable; 0 temporary file(s) left' in summary
     diff = float(summary.rsplit('=', 1)[1])
     assert diff <= 1e-6, summary
+
+
+def test_resume_without_a_seed_keeps_the_checkpoints_seed(tmp_path):
+    """A config without randomness.seed: the resumed run takes the seed of
+    its checkpoint before the dataloader is built, so its data order (the
+    InfiniteSampler's shuffle) and weights equal the uninterrupted run's."""
+    config = write_tiny_run(str(tmp_path))
+    straight = str(tmp_path / 'straight')
+    train(config, straight, '--cfg-options', 'randomness.seed=7')
+    work = str(tmp_path / 'resumed')
+    train(config, work, '--cfg-options', 'randomness.seed=7',
+          'train_cfg.max_iters=2')
+    done = train(config, work, '--resume', '--cfg-options',
+                 'randomness.seed=None')
+    log = done.stdout + done.stderr
+    assert 'resumed epoch: 0, iter: 2' in log
+    assert 'resuming with the seed of' in log and \
+        '7 (the config sets none)' in log, log[-3000:]
+    a = params(osp.join(straight, 'iter_6.pth'))
+    b = params(osp.join(work, 'iter_6.pth'))
+    diff = max((a[k].double() - b[k].double()).abs().max().item() for k in a)
+    assert diff <= 1e-6, diff
