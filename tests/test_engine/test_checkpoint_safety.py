@@ -109,19 +109,15 @@ def test_kill_during_save_then_damaged_newest_falls_back(tmp_path):
     assert '\n' not in message
 
 
-def test_sigterm_saves_and_resume_equals_uninterrupted(tmp_path):
-    config = write_tiny_run(str(tmp_path))
-    options = ['--cfg-options', 'default_hooks.checkpoint.interval=100']
-    straight = str(tmp_path / 'straight')
-    train(config, straight, *options)
-
-    work = str(tmp_path / 'preempted')
+def preempt(config: str, work: str, options: list, sig: int) -> int:
+    """Send ``sig`` to a run after its iteration 2; check that it saved a
+    checkpoint and exited with the preemption code; return the saved step."""
     proc = subprocess.Popen(train_cmd(config, work, *options), cwd=ROOT,
                             env=env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
         wait_for(proc, 'Iter(train) [2/6]')
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         rest = proc.stdout.read()
     finally:
         proc.wait(timeout=120)
@@ -131,6 +127,26 @@ def test_sigterm_saves_and_resume_equals_uninterrupted(tmp_path):
     step = int(saved.rsplit('_', 1)[1].split('.')[0])
     assert 2 <= step < 6 and f'checkpoint saved to {saved}' in rest
     assert f'exiting with code {PREEMPTED_EXIT_CODE}' in rest
+    assert checkpoint_problem(saved) is None
+    return step
+
+
+def test_sigusr1_saves_and_exits_75(tmp_path):
+    """Slurm's early warning (--signal=USR1@120) preempts like SIGTERM."""
+    config = write_tiny_run(str(tmp_path))
+    preempt(config, str(tmp_path / 'usr1'),
+            ['--cfg-options', 'default_hooks.checkpoint.interval=100'],
+            signal.SIGUSR1)
+
+
+def test_sigterm_saves_and_resume_equals_uninterrupted(tmp_path):
+    config = write_tiny_run(str(tmp_path))
+    options = ['--cfg-options', 'default_hooks.checkpoint.interval=100']
+    straight = str(tmp_path / 'straight')
+    train(config, straight, *options)
+
+    work = str(tmp_path / 'preempted')
+    step = preempt(config, work, options, signal.SIGTERM)
 
     done = train(config, work, '--resume', *options)
     assert f'resumed epoch: 0, iter: {step}' in done.stdout + done.stderr
