@@ -44,8 +44,8 @@ def check_arch(backbone: nn.Module, backbone_state: Mapping[str, Tensor],
         source: How to name the checkpoint in the message (its path).
 
     Raises:
-        CheckpointMismatchError: Depths or channels differ; the message names both sides
-            and the known arch of each where there is one.
+        CheckpointMismatchError: Depths or channels differ; the message
+            names both sides and the known arch of each where there is one.
     """
     depths, channels = infer_arch(backbone_state)
     want_depths, want_channels = list(backbone.depths), list(backbone.channels)
@@ -94,14 +94,14 @@ def load_backbone_checkpoint(backbone: nn.Module,
                             if k.startswith(prefix))
         if not state:
             raise CheckpointMismatchError(
-                f'checkpoint {source} has no keys under the '
-                             f'prefix {prefix!r}')
+                f'checkpoint {source} has no keys under the prefix '
+                f'{prefix!r}')
     layout, full = _convert(state, source)
     weights = backbone_part(full)
     if not weights:
         raise CheckpointMismatchError(
-            f'checkpoint {source} ({layout} layout) holds no '
-                         'ConvNeXt V2 backbone weights')
+            f'checkpoint {source} ({layout} layout) holds no ConvNeXt V2 '
+            'backbone weights')
     check_arch(backbone, weights, source)
     logger.info(f'load ConvNeXt V2 backbone from {source}: {layout} layout, '
                 f'{len(weights)} tensors')

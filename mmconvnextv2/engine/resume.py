@@ -32,8 +32,8 @@ from .atomic import TMP_MARK
 from .checkpoint_hook import POINTER
 
 __all__ = ['ResumeError', 'checkpoint_problem', 'find_resume_checkpoint',
-           'checkpoint_seed', 'check_resume_checkpoint', 'remove_stale_temporaries',
-           'RandomStateHook']
+           'checkpoint_seed', 'check_resume_checkpoint',
+           'remove_stale_temporaries', 'RandomStateHook']
 
 
 class ResumeError(RuntimeError):
