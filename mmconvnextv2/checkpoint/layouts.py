@@ -74,16 +74,18 @@ def _any(keys: List[str], pattern: str) -> bool:
     return any(regex.match(k) for k in keys)
 
 
-def detect_layout(state: Mapping[str, Tensor]) -> str:
+def detect_layout(state: Mapping[str, Tensor], allow_v1: bool = False) -> str:
     """Name the layout of a ConvNeXt V2 state dict (one of ``LAYOUTS``).
 
     Args:
         state: Parameter names to tensors, already unwrapped (see
             :func:`unwrap_state`).
+        allow_v1: Accept ConvNeXt V1 weights (no GRN parameters), for a
+            backbone built with ``block_type='v1'``.
 
     Raises:
         ValueError: No ConvNeXt V2 layout matches, or the weights are a
-            ConvNeXt V1 (no GRN parameters).
+            ConvNeXt V1 (no GRN parameters) and ``allow_v1`` is False.
     """
     keys = list(state)
     if not keys:
@@ -109,16 +111,19 @@ def detect_layout(state: Mapping[str, Tensor]) -> str:
             'not a ConvNeXt V2 checkpoint: its keys match none of the known '
             f'layouts {list(LAYOUTS)} (first keys: {shown}); if the backbone '
             "sits under a prefix, pass it (init_cfg=dict(..., prefix='...'))")
-    if not any('grn' in k for k in keys):
+    if not allow_v1 and not any('grn' in k for k in keys):
         raise ValueError(
             f'the checkpoint looks like a ConvNeXt in the {layout!r} layout but '
-            'holds no GRN parameters: it is a ConvNeXt V1, not a ConvNeXt V2')
+            'holds no GRN parameters: it is a ConvNeXt V1, not a ConvNeXt V2 '
+            "(load it into a backbone built with block_type='v1')")
     return layout
 
 
 # ------------------------------------------------------- per-layout renaming
 def _block(rest: str, table: Mapping[str, str]) -> Optional[str]:
     """``<module>.<param>`` inside a block -> our name, or None if unknown."""
+    if rest in ('gamma', 'layer_scale_parameter'):  # V1 LayerScale
+        return 'gamma'
     module, _, param = rest.rpartition('.')
     ours = table.get(module)
     if ours is None:

@@ -20,12 +20,12 @@ def _arch_name(depths: Sequence[int], channels: Sequence[int],
     return None
 
 
-def _convert(state: Mapping[str, Tensor],
-             source: str) -> Tuple[str, Mapping[str, Tensor]]:
+def _convert(state: Mapping[str, Tensor], source: str,
+             allow_v1: bool = False) -> Tuple[str, Mapping[str, Tensor]]:
     """Detect ``state``'s layout and convert it to ours; a state of no known
     layout raises :class:`CheckpointMismatchError` naming ``source``."""
     try:
-        layout = detect_layout(state)
+        layout = detect_layout(state, allow_v1=allow_v1)
         return layout, convert_state(state, layout)
     except CheckpointMismatchError:
         raise
@@ -62,6 +62,21 @@ def check_arch(backbone: nn.Module, backbone_state: Mapping[str, Tensor],
         f'with depths {want_depths} and channels {want_channels}')
 
 
+def _is_v1(backbone: nn.Module) -> bool:
+    """Whether ``backbone`` was built with ConvNeXt V1 blocks."""
+    return getattr(backbone, 'block_type', 'v2') == 'v1'
+
+
+def check_block_type(backbone: nn.Module,
+                     backbone_state: Mapping[str, Tensor], source: str) -> None:
+    """Raise a clear error when a V1 backbone is given V2 (GRN) weights (the
+    other way round, :func:`detect_layout` rejects the V1 file)."""
+    if _is_v1(backbone) and any('.grn.' in k for k in backbone_state):
+        raise CheckpointMismatchError(
+            f'checkpoint {source} holds ConvNeXt V2 blocks (GRN), but the '
+            "model is built with block_type='v1'")
+
+
 def load_backbone_checkpoint(backbone: nn.Module,
                              filename: Union[str, os.PathLike],
                              prefix: Optional[str] = None,
@@ -96,13 +111,14 @@ def load_backbone_checkpoint(backbone: nn.Module,
             raise CheckpointMismatchError(
                 f'checkpoint {source} has no keys under the prefix '
                 f'{prefix!r}')
-    layout, full = _convert(state, source)
+    layout, full = _convert(state, source, allow_v1=_is_v1(backbone))
     weights = backbone_part(full)
     if not weights:
         raise CheckpointMismatchError(
             f'checkpoint {source} ({layout} layout) holds no ConvNeXt V2 '
             'backbone weights')
     check_arch(backbone, weights, source)
+    check_block_type(backbone, weights, source)
     logger.info(f'load ConvNeXt V2 backbone from {source}: {layout} layout, '
                 f'{len(weights)} tensors')
     load_state_dict(backbone, weights, strict=False, logger=logger)
@@ -144,8 +160,9 @@ def load_fcmae_checkpoint(model: nn.Module, filename: Union[str, os.PathLike],
     source = os.fspath(filename)
     logger = MMLogger.get_current_instance()
     state = unwrap_state(read_checkpoint(source, map_location=map_location))
-    layout, full = _convert(state, source)
+    layout, full = _convert(state, source, allow_v1=_is_v1(model.backbone))
     check_arch(model.backbone, backbone_part(full), source)
+    check_block_type(model.backbone, backbone_part(full), source)
     neck_state = {k[len('neck.'):]: v for k, v in full.items()
                   if k.startswith('neck.')}
     if neck_state:
@@ -161,6 +178,6 @@ def load_fcmae_checkpoint(model: nn.Module, filename: Union[str, os.PathLike],
 
 
 __all__ = [
-    'check_arch', 'check_decoder', 'load_backbone_checkpoint',
+    'check_arch', 'check_block_type', 'check_decoder', 'load_backbone_checkpoint',
     'load_fcmae_checkpoint'
 ]

@@ -8,13 +8,14 @@ TINY_ARCH = dict(depths=[1, 1, 2, 1], channels=[8, 16, 24, 32])
 
 
 def random_model(**kwargs) -> ConvNeXtV2:
-    """A model whose GRN and norms are not at their (identity) init."""
+    """A model whose GRN, LayerScale (V1) and norms are not at their init."""
     torch.manual_seed(0)
     model = ConvNeXtV2(arch=TINY_ARCH, **kwargs)
     model.init_weights()
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if 'grn' in name or 'norm' in name or name.endswith('bias'):
+            if 'grn' in name or 'norm' in name or name.endswith(
+                    ('bias', 'gamma')):
                 p.normal_(std=0.5)
     return model.double()
 
@@ -27,9 +28,14 @@ def random_mask(n: int, h: int, w: int, ratio: float = 0.6) -> torch.Tensor:
     return mask.view(n, h, w)
 
 
+@pytest.mark.parametrize('block_type', ['v2', 'v1'])
 @pytest.mark.parametrize('gap', [False, True])
-def test_sparse_equals_dense_masked_reference(gap):
-    model = random_model(out_indices=(0, 1, 2, 3), gap_before_final_norm=gap)
+def test_sparse_equals_dense_masked_reference(gap, block_type):
+    model = random_model(out_indices=(0, 1, 2, 3), gap_before_final_norm=gap,
+                         block_type=block_type)
+    if block_type == 'v1':  # the V1 option really is on the masked path
+        assert model.stages[0][0].gamma is not None
+        assert not any('grn' in n for n, _ in model.named_parameters())
     torch.manual_seed(1)
     x = torch.randn(3, 3, 128, 96, dtype=torch.float64)
     mask = random_mask(3, 4, 3)
@@ -45,8 +51,10 @@ def test_sparse_equals_dense_masked_reference(gap):
             2, 1).repeat_interleave(2, 2)] == 0).all()
 
 
-def test_sparse_gradients_equal_reference():
-    model = random_model(out_indices=(3, ), gap_before_final_norm=False)
+@pytest.mark.parametrize('block_type', ['v2', 'v1'])
+def test_sparse_gradients_equal_reference(block_type):
+    model = random_model(out_indices=(3, ), gap_before_final_norm=False,
+                         block_type=block_type)
     x = torch.randn(2, 3, 64, 64, dtype=torch.float64)
     mask = random_mask(2, 2, 2, ratio=0.5)
     weight = torch.randn(2, 32, 2, 2, dtype=torch.float64)
@@ -60,8 +68,10 @@ def test_sparse_gradients_equal_reference():
         assert torch.allclose(g, grads[1][name], atol=1e-9), name
 
 
-def test_masked_pixels_never_leak():
-    model = random_model(out_indices=(0, 3), gap_before_final_norm=False)
+@pytest.mark.parametrize('block_type', ['v2', 'v1'])
+def test_masked_pixels_never_leak(block_type):
+    model = random_model(out_indices=(0, 3), gap_before_final_norm=False,
+                         block_type=block_type)
     x = torch.randn(2, 3, 96, 96, dtype=torch.float64)
     mask = random_mask(2, 3, 3)
     pixel_mask = mask.repeat_interleave(32, 1).repeat_interleave(32, 2)

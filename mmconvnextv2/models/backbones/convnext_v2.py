@@ -38,31 +38,65 @@ def layer_norm_last(norm: nn.LayerNorm, x: torch.Tensor) -> torch.Tensor:
     return F.layer_norm(x, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
 
 
+#: The block types of :class:`ConvNeXtV2` (``block_type``): whether the MLP
+#: has GRN, and the LayerScale init used when ``layer_scale_init_value`` is
+#: not given (0: no LayerScale).
+BLOCK_TYPES: Dict[str, Dict[str, Union[bool, float]]] = {
+    'v2': dict(use_grn=True, layer_scale_init_value=0.),
+    'v1': dict(use_grn=False, layer_scale_init_value=1e-6),
+}
+
+
 class ConvNeXtV2Block(BaseModule):
     """7x7 depthwise conv -> LN -> Linear(C, 4C) -> GELU -> GRN -> Linear(4C, C),
-    with drop path and a residual connection; no LayerScale.
+    with drop path and a residual connection; no LayerScale (the V2 block).
+
+    With ``use_grn=False`` and ``layer_scale_init_value=1e-6`` it is the
+    ConvNeXt V1 block: no GRN (``grn`` is then an ``nn.Identity`` without
+    parameters, kept so that the module tree and forward hooks are the same)
+    and the output of ``pointwise_conv2`` scaled per channel by the learnable
+    LayerScale ``gamma`` (shape ``(C,)``, as mmpretrain's and the official
+    ConvNeXt V1 name it).
+
+    Parameters: ``depthwise_conv.{weight,bias}``, ``norm.{weight,bias}``,
+    ``pointwise_conv1.{weight,bias}``, ``grn.{gamma,beta}`` (GRN only),
+    ``pointwise_conv2.{weight,bias}``, ``gamma`` (LayerScale only).
 
     Args:
         channels: Width C of the block.
         mlp_ratio: Hidden width of the MLP, as a multiple of C.
         drop_path_rate: Stochastic depth rate.
         with_cp: Recompute the block in the backward pass to save memory.
+        use_grn: Global Response Normalization after the GELU (ConvNeXt V2).
+        layer_scale_init_value: Initial value of the LayerScale ``gamma``;
+            0 (the V2 block) adds no LayerScale.
     """
 
     def __init__(self,
                  channels: int,
                  mlp_ratio: float = 4.,
                  drop_path_rate: float = 0.,
-                 with_cp: bool = False) -> None:
+                 with_cp: bool = False,
+                 use_grn: bool = True,
+                 layer_scale_init_value: float = 0.) -> None:
         super().__init__()
+        if layer_scale_init_value < 0:
+            raise ValueError('layer_scale_init_value must be >= 0, got '
+                             f'{layer_scale_init_value}')
         hidden = int(mlp_ratio * channels)
         self.depthwise_conv = nn.Conv2d(
             channels, channels, kernel_size=7, padding=3, groups=channels)
         self.norm = nn.LayerNorm(channels, eps=1e-6)
         self.pointwise_conv1 = nn.Linear(channels, hidden)
         self.act = nn.GELU()
-        self.grn = GRN(hidden)
+        self.use_grn = use_grn
+        self.grn = GRN(hidden) if use_grn else nn.Identity()
         self.pointwise_conv2 = nn.Linear(hidden, channels)
+        if layer_scale_init_value > 0:
+            self.gamma = nn.Parameter(
+                torch.full((channels, ), float(layer_scale_init_value)))
+        else:
+            self.register_parameter('gamma', None)
         self.drop_path = DropPath(drop_path_rate) if drop_path_rate > 0 \
             else nn.Identity()
         self.with_cp = with_cp
@@ -70,7 +104,8 @@ class ConvNeXtV2Block(BaseModule):
     def mlp(self, x: torch.Tensor) -> torch.Tensor:
         """The pointwise part on channel-last features ``(N, ..., C)``."""
         x = self.pointwise_conv1(self.norm(x))
-        return self.pointwise_conv2(self.grn(self.act(x)))
+        x = self.pointwise_conv2(self.grn(self.act(x)))
+        return x if self.gamma is None else x * self.gamma
 
     def _forward(self, x: torch.Tensor,
                  visible: Optional[VisibleSet]) -> torch.Tensor:
@@ -105,7 +140,8 @@ class ConvNeXtV2Stage(nn.ModuleList):
 
 @MODELS.register_module()
 class ConvNeXtV2(BaseBackbone):
-    """ConvNeXt V2 backbone (atto ... huge), dense or masked.
+    """ConvNeXt V2 backbone (atto ... huge), dense or masked; with
+    ``block_type='v1'`` the ConvNeXt V1 network of the same sizes.
 
     Args:
         arch: A name from ``arch_settings`` or a dict with ``depths`` and
@@ -130,6 +166,17 @@ class ConvNeXtV2(BaseBackbone):
         layer_decay_type: ``'group'`` (the official 12/6 groups, as
             mmpretrain's ConvNeXt) or ``'single'`` (one id per block) for
             mmpretrain's layer-wise lr decay via :meth:`get_layer_depth`.
+        block_type: ``'v2'`` (default: the ConvNeXt V2 block, with GRN, no
+            LayerScale) or ``'v1'`` (the ConvNeXt V1 block: no GRN, a
+            LayerScale ``gamma`` initialised at 1e-6), on the dense and the
+            masked path alike and with the same arch table: FCMAE pre-trains
+            a V1 encoder as it does a V2 one. Block parameters:
+            ``stages.{s}.{b}.{depthwise_conv,norm,pointwise_conv1,
+            pointwise_conv2}.{weight,bias}``, plus ``stages.{s}.{b}.grn.{gamma,
+            beta}`` (V2, shape ``(4C,)``) or ``stages.{s}.{b}.gamma`` (V1,
+            LayerScale, shape ``(C,)``, 1-D so it gets no weight decay).
+        layer_scale_init_value: LayerScale init of every block; None takes
+            the block type's (V1: 1e-6; V2: none), 0 disables LayerScale.
         init_cfg: Initialisation. ``dict(type='Pretrained', checkpoint=...,
             prefix=...)`` reads any known ConvNeXt V2 checkpoint layout.
     """
@@ -157,9 +204,18 @@ class ConvNeXtV2(BaseBackbone):
                  with_cp: bool = False,
                  norm_eval: bool = False,
                  layer_decay_type: str = 'group',
+                 block_type: str = 'v2',
+                 layer_scale_init_value: Optional[float] = None,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg if init_cfg is not None
                          else RANDOM_INIT)
+        if block_type not in BLOCK_TYPES:
+            raise ValueError(f'block_type must be one of {sorted(BLOCK_TYPES)}, '
+                             f'got {block_type!r}')
+        self.block_type = block_type
+        block_cfg = dict(BLOCK_TYPES[block_type])
+        if layer_scale_init_value is not None:
+            block_cfg['layer_scale_init_value'] = layer_scale_init_value
         self.arch_name, self.depths, self.channels = self._parse_arch(arch)
         self.num_stages = len(self.depths)
         self.stem_patch_size = stem_patch_size
@@ -195,7 +251,8 @@ class ConvNeXtV2(BaseBackbone):
             first = sum(self.depths[:s])
             self.stages.append(ConvNeXtV2Stage([
                 ConvNeXtV2Block(c[s], drop_path_rate=rates[first + b],
-                                with_cp=with_cp) for b in range(depth)
+                                with_cp=with_cp, **block_cfg)
+                for b in range(depth)
             ]))
         if norm_outputs:
             for i in self.out_indices:

@@ -21,7 +21,9 @@ def _block(block: ConvNeXtV2Block, x: torch.Tensor,
     y = block.norm(y) * keep
     y = block.act(block.pointwise_conv1(y)) * keep
     y = block.grn(y) * keep  # the norm over H, W sees zeros at masked sites
-    y = block.pointwise_conv2(y) * keep
+    y = block.pointwise_conv2(y) * keep  # (V1: grn is the identity)
+    if block.gamma is not None:  # LayerScale (V1)
+        y = y * block.gamma
     return x + block.drop_path(y.permute(0, 3, 1, 2))
 
 
