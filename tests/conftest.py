@@ -13,3 +13,11 @@ torch.set_num_threads(2)
 @pytest.fixture(autouse=True)
 def mmpretrain_scope():
     init_default_scope('mmpretrain')
+
+
+def pytest_configure(config):
+    """Register the ``slow`` marker for every test folder (tests that train
+    or take more than ~10 s; still in the default run)."""
+    config.addinivalue_line(
+        'markers', 'slow: trains or takes more than ~10 s (still in the '
+        'default run; deselect with -m "not slow")')
