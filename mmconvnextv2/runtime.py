@@ -5,7 +5,7 @@ import argparse
 import os
 import os.path as osp
 import pickle
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 import numpy as np
 import torch
@@ -13,6 +13,8 @@ from mmengine.config import Config, DictAction
 from mmengine.logging import HistoryBuffer, print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
+
+from .utils.config import config_dicts, revert_sync_bn
 
 
 def enable_amp(cfg: Config) -> None:
@@ -60,27 +62,6 @@ def fix_collate_scope(cfg: Config) -> None:
             loader['collate_fn'].pop('_scope_', None)
 
 
-def config_dicts(node: Any) -> Iterator[dict]:
-    """Every dict in a config tree (dicts, lists, tuples), parents first."""
-    if isinstance(node, dict):
-        yield node
-        for value in list(node.values()):
-            yield from config_dicts(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            yield from config_dicts(value)
-
-
-def _revert_sync_bn(node: Any) -> int:
-    """Replace every ``SyncBN`` norm type (torch's, and mmcv's ``MMSyncBN``)
-    in a config tree by ``BN``; return how many were replaced."""
-    found = [d for d in config_dicts(node)
-             if d.get('type') in ('SyncBN', 'MMSyncBN')]
-    for norm in found:
-        norm['type'] = 'BN'
-    return len(found)
-
-
 def drop_pretrained(node: Any) -> int:
     """Set every ``Pretrained`` init_cfg in a config tree to None, so that
     building the model downloads nothing; return how many there were."""
@@ -111,7 +92,7 @@ def adapt_to_machine(cfg: Config) -> None:
             find_unused_parameters=cfg.get('find_unused_parameters', False))
         wrapper_cfg['device_ids'] = None  # a CPU module
         cfg.model_wrapper_cfg = wrapper_cfg
-    if _revert_sync_bn(cfg.get('model', {})):
+    if revert_sync_bn(cfg.get('model', {})):
         print_log('no CUDA: SyncBN -> BN', logger='current')
     wrapper = cfg.get('optim_wrapper', {})
     if wrapper.get('type') == 'AmpOptimWrapper':

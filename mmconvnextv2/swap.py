@@ -41,7 +41,8 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 import torch
 from mmengine.config import Config, ConfigDict
 
-from .runtime import _revert_sync_bn, config_dicts, drop_pretrained
+from .runtime import drop_pretrained
+from .utils.config import config_dicts, revert_sync_bn
 
 #: mean / std / channel order of every ConvNeXt V2 checkpoint (ImageNet, RGB)
 IMAGENET_NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])
@@ -215,7 +216,7 @@ def probe_backbone(backbone: dict, scope: str, path: Path,
     from mmengine.registry import MODELS, DefaultScope
     cfg = dict(backbone=copy.deepcopy(plain(backbone)))
     drop_pretrained(cfg)
-    _revert_sync_bn(cfg)
+    revert_sync_bn(cfg)
     name = f'{dotted(path)} ({backbone.get("type")})'
     own = cfg['backbone'].get('img_size')
     own = own[0] if isinstance(own, (list, tuple)) else own
@@ -443,7 +444,7 @@ def _run_neck(cfg: dict, positions: List[int], maps: List[FeatureMap],
     cfg = copy.deepcopy(cfg)
     cfg.pop('init_cfg', None)
     holder = dict(neck=cfg)
-    _revert_sync_bn(holder)
+    revert_sync_bn(holder)
     feats = tuple(torch.zeros(1, maps[p].channels,
                               max(1, size // maps[p].stride),
                               max(1, size // maps[p].stride))
@@ -815,8 +816,8 @@ def check_config(path: str, size: Tuple[int, int] = (128, 128),
     """
     from mmengine.model import revert_sync_batchnorm
 
-    from .testing import (build_model, det_inputs, loss_step, quiet_init,
-                          reid_inputs, seg_inputs)
+    from .utils import (build_model, det_inputs, loss_step, quiet_init,
+                        reid_inputs, seg_inputs)
     cfg = Config.fromfile(path)
     model_cfg = cfg.model
     owner_path = find_backbone(plain(model_cfg))
@@ -830,7 +831,7 @@ def check_config(path: str, size: Tuple[int, int] = (128, 128),
         model_cfg.pretrained = None
     if kept is not None:
         backbone['init_cfg'] = kept
-    _revert_sync_bn(model_cfg)
+    revert_sync_bn(model_cfg)
     for sub in config_dicts(model_cfg):
         if 'batch_augments' in sub:
             sub['batch_augments'] = None

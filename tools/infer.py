@@ -11,7 +11,7 @@ segmentation label-map paths and the classes present; classification top-k
 classes with their scores. The model runs in mmdet's / mmseg's / mmpretrain's
 own inferencer; the checkpoint is read by mmconvnextv2.checkpoint (a
 classifier config also takes official, timm, mmpretrain and Hugging Face
-files). The logic lives in mmconvnextv2/inference.py.
+files). The logic lives in mmconvnextv2/apis/inference.py.
 """
 import argparse
 import os.path as osp
@@ -21,7 +21,7 @@ from typing import List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmconvnextv2.inference import run_inference  # noqa: E402
+from mmconvnextv2.apis.inference import run_inference  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -21,7 +21,7 @@ from mmengine.config import Config
 
 import mmconvnextv2  # noqa: F401  (registers our modules)
 from mmconvnextv2.datasets import check_dataset_config
-from mmconvnextv2.engine import exit_on_reported_errors
+from mmconvnextv2.utils import exit_on_reported_errors
 from mmconvnextv2.runtime import (add_common_arguments, build_runner,
                                   enable_amp, load_config, parse_tool_args,
                                   prepare_config)

@@ -31,6 +31,8 @@ from typing import Any, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from mmengine.config import Config, ConfigDict
 
+from ..utils.paths import is_remote
+
 __all__ = ['DatasetConfigError', 'DatasetFileNotFoundError',
            'check_dataset_config',
            'check_coco_annotation_file', 'DatasetProblem',
@@ -49,12 +51,8 @@ class DatasetFileNotFoundError(DatasetConfigError, FileNotFoundError):
     """An annotation file or data folder of the config does not exist."""
 
 
-def _is_remote(path: str) -> bool:
-    return '://' in str(path)
-
-
 def _join(root: Optional[str], path: Optional[str]) -> Optional[str]:
-    if not path or not root or osp.isabs(path) or _is_remote(path):
+    if not path or not root or osp.isabs(path) or is_remote(path):
         return path
     return osp.join(root, path)
 
@@ -125,6 +123,19 @@ def _dataset_classes(dataset_cfg: dict,
     return None if classes is None else list(classes)
 
 
+def _read_json_file(path: str) -> Any:
+    """The JSON content of ``path``.
+
+    Raises:
+        FileNotFoundError: ``path`` is not a file.
+        ValueError: not valid JSON (``UnicodeDecodeError`` is one).
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(path)
+    with open(path, encoding='utf-8') as f:
+        return json.load(f)
+
+
 def check_coco_annotation_file(ann_file: str,
                                classes: Optional[Sequence[str]] = None,
                                where: str = 'dataset') -> dict:
@@ -141,14 +152,13 @@ def check_coco_annotation_file(ann_file: str,
         DatasetConfigError: It is not valid JSON, lacks a COCO key, or does
             not define some of ``classes``.
     """
-    if not osp.isfile(ann_file):
+    try:
+        content = _read_json_file(ann_file)
+    except FileNotFoundError:
         raise DatasetFileNotFoundError(
             f'{where}: annotation file {ann_file} does not exist'
-            f'{_hint(ann_file)}')
-    try:
-        with open(ann_file, encoding='utf-8') as f:
-            content = json.load(f)
-    except (ValueError, UnicodeDecodeError) as e:
+            f'{_hint(ann_file)}') from None
+    except ValueError as e:
         raise DatasetConfigError(
             f'{where}: annotation file {ann_file} is not valid JSON: '
             f'{e}') from e
@@ -178,11 +188,11 @@ def _check_seg_folders(dataset_cfg: dict, where: str) -> None:
     img_dir = _join(root, prefix.get('img_path'))
     seg_dir = _join(root, prefix.get('seg_map_path'))
     for name, folder in (('image', img_dir), ('label', seg_dir)):
-        if folder and not _is_remote(folder) and not osp.isdir(folder):
+        if folder and not is_remote(folder) and not osp.isdir(folder):
             raise DatasetFileNotFoundError(
                 f'{where}: {name} folder {folder} does not exist'
                 f'{_hint(folder)}')
-    if img_dir and not _is_remote(img_dir) and not dataset_cfg.get(
+    if img_dir and not is_remote(img_dir) and not dataset_cfg.get(
             'ann_file'):
         suffix = dataset_cfg.get('img_suffix', '.jpg')
         if not any(n.endswith(suffix) for n in _walk(img_dir)):
@@ -241,7 +251,7 @@ def check_dataset_config(cfg: Config,
         ann_file = _join(dataset_cfg.get('data_root'),
                          dataset_cfg.get('ann_file'))
         if ann_file and _is_coco_style(dataset_cfg, cls) and \
-                not _is_remote(ann_file):
+                not is_remote(ann_file):
             check_coco_annotation_file(ann_file, classes, where)
         elif 'seg_map_path' in (dataset_cfg.get('data_prefix') or {}):
             _check_seg_folders(dataset_cfg, where)
@@ -338,22 +348,35 @@ def _coco_problems(ann_file: str, img_dir: Optional[str],
                    classes: Optional[Sequence[str]],
                    where: str) -> List[DatasetProblem]:
     """Every problem of a COCO annotation file and its images."""
-    found: List[DatasetProblem] = []
-
-    def add(file: str, what: str, entry: str) -> None:
-        found.append(DatasetProblem(file, what, f'{where}, {entry}'))
-
-    if not osp.isfile(ann_file):
-        return [DatasetProblem(ann_file, 'annotation file missing', where)]
     try:
-        with open(ann_file, encoding='utf-8') as f:
-            content = json.load(f)
-    except (ValueError, UnicodeDecodeError) as err:
+        content = _read_json_file(ann_file)
+    except FileNotFoundError:
+        return [DatasetProblem(ann_file, 'annotation file missing', where)]
+    except ValueError as err:
         return [DatasetProblem(ann_file, f'not valid JSON: {err}', where)]
     if not isinstance(content, dict) or any(
             not isinstance(content.get(k), list) for k in _COCO_KEYS):
         return [DatasetProblem(ann_file, 'not COCO: needs the lists '
                                f'{list(_COCO_KEYS)}', where)]
+    found: List[DatasetProblem] = []
+
+    def add(file: str, what: str, entry: str) -> None:
+        found.append(DatasetProblem(file, what, f'{where}, {entry}'))
+
+    categories = _coco_categories(content, ann_file, classes, add)
+    images = _coco_images(content, ann_file, img_dir, add)
+    for i, ann in enumerate(content['annotations']):
+        _coco_annotation(i, ann, ann_file, images, categories, add)
+    return found
+
+
+_Add = Any  # add(file, what, entry): records one problem
+
+
+def _coco_categories(content: dict, ann_file: str,
+                     classes: Optional[Sequence[str]], add: _Add) -> dict:
+    """The file's categories (id -> name); problems with them and with the
+    config's classes."""
     categories = {}
     for i, cat in enumerate(content['categories']):
         if not isinstance(cat, dict) or 'id' not in cat or 'name' not in cat:
@@ -366,6 +389,13 @@ def _coco_problems(ann_file: str, img_dir: Optional[str],
             add(ann_file, f'class {name!r} of the config is not a category '
                 f'of the file (its categories: {sorted(categories.values())})',
                 'categories')
+    return categories
+
+
+def _coco_images(content: dict, ann_file: str, img_dir: Optional[str],
+                 add: _Add) -> dict:
+    """The file's image entries (id -> entry); problems with the entries
+    and with the image files (missing, undecodable, another size)."""
     images = {}
     for i, img in enumerate(content['images']):
         missing = [k for k in ('id', 'file_name', 'width', 'height')
@@ -379,7 +409,7 @@ def _coco_problems(ann_file: str, img_dir: Optional[str],
             add(ann_file, f'duplicate image id {img["id"]}', f'images[{i}]')
         images[img['id']] = img
         path = _join(img_dir, img['file_name']) or img['file_name']
-        if _is_remote(path):
+        if is_remote(path):
             continue
         why = image_problem(path)
         if why is None:
@@ -389,38 +419,41 @@ def _coco_problems(ann_file: str, img_dir: Optional[str],
                        f'says {img["width"]}x{img["height"]}')
         if why:
             add(path, why, f'image id {img["id"]}')
-    for i, ann in enumerate(content['annotations']):
-        missing = [k for k in ('id', 'image_id', 'category_id', 'bbox')
-                   if not isinstance(ann, dict) or k not in ann]
-        if missing:
-            add(ann_file, f'annotation without {missing}',
-                f'annotations[{i}]')
-            continue
-        entry = f'annotation id {ann["id"]}'
-        img = images.get(ann['image_id'])
-        if img is None:
-            add(ann_file, f'image_id {ann["image_id"]} is not an image of the '
-                'file', entry)
-        if ann['category_id'] not in categories:
-            add(ann_file, f'category_id {ann["category_id"]} is not a '
-                'category of the file', entry)
-        box = ann['bbox']
-        if not (isinstance(box, list) and len(box) == 4
-                and all(map(_is_number, box))):
-            add(ann_file, f'bbox {box!r} is not [x, y, w, h]', entry)
-        elif box[2] <= 0 or box[3] <= 0:
-            add(ann_file, f'degenerate bbox {box} (width and height must be '
-                '> 0)', entry)
-        crowd = ann.get('iscrowd', 0)
-        if crowd not in (0, 1) or isinstance(crowd, bool):
-            add(ann_file, f'iscrowd is {crowd!r}, not 0 or 1', entry)
-        if 'segmentation' in ann:
-            h = img.get('height') if img else None
-            w = img.get('width') if img else None
-            why = _segmentation_problem(ann['segmentation'], h, w)
-            if why:
-                add(ann_file, why, entry)
-    return found
+    return images
+
+
+def _coco_annotation(i: int, ann: Any, ann_file: str, images: dict,
+                     categories: dict, add: _Add) -> None:
+    """Problems of the annotation entry ``i``."""
+    missing = [k for k in ('id', 'image_id', 'category_id', 'bbox')
+               if not isinstance(ann, dict) or k not in ann]
+    if missing:
+        add(ann_file, f'annotation without {missing}', f'annotations[{i}]')
+        return
+    entry = f'annotation id {ann["id"]}'
+    img = images.get(ann['image_id'])
+    if img is None:
+        add(ann_file, f'image_id {ann["image_id"]} is not an image of the '
+            'file', entry)
+    if ann['category_id'] not in categories:
+        add(ann_file, f'category_id {ann["category_id"]} is not a '
+            'category of the file', entry)
+    box = ann['bbox']
+    if not (isinstance(box, list) and len(box) == 4
+            and all(map(_is_number, box))):
+        add(ann_file, f'bbox {box!r} is not [x, y, w, h]', entry)
+    elif box[2] <= 0 or box[3] <= 0:
+        add(ann_file, f'degenerate bbox {box} (width and height must be '
+            '> 0)', entry)
+    crowd = ann.get('iscrowd', 0)
+    if crowd not in (0, 1) or isinstance(crowd, bool):
+        add(ann_file, f'iscrowd is {crowd!r}, not 0 or 1', entry)
+    if 'segmentation' in ann:
+        h = img.get('height') if img else None
+        w = img.get('width') if img else None
+        why = _segmentation_problem(ann['segmentation'], h, w)
+        if why:
+            add(ann_file, why, entry)
 
 
 def _label_values_allowed(dataset: Any) -> Tuple[set, int]:
@@ -461,14 +494,14 @@ def _built_dataset_problems(dataset_cfg: dict, scope: Optional[str],
         entry = f'{where}, index {index}'
         img_path = info.get('img_path')
         size = None
-        if img_path and not _is_remote(img_path):
+        if img_path and not is_remote(img_path):
             why = image_problem(img_path)
             if why:
                 found.append(DatasetProblem(img_path, why, entry))
             else:
                 size = _image_size(img_path)
         seg_path = info.get('seg_map_path')
-        if not seg_path or _is_remote(seg_path):
+        if not seg_path or is_remote(seg_path):
             continue
         if not osp.isfile(seg_path):
             found.append(DatasetProblem(seg_path, 'label map missing', entry))
@@ -522,7 +555,7 @@ def find_dataset_problems(cfg: Config,
         ann_file = _join(dataset_cfg.get('data_root'),
                          dataset_cfg.get('ann_file'))
         if ann_file and _is_coco_style(dataset_cfg, cls) and \
-                not _is_remote(ann_file):
+                not is_remote(ann_file):
             prefix = dataset_cfg.get('data_prefix') or {}
             img_dir = _join(dataset_cfg.get('data_root'),
                             prefix.get('img') or prefix.get('img_path'))

@@ -15,11 +15,11 @@ configs need no change):
   resumed run would see its data in another order.
 """
 import os.path as osp
-from typing import Any, Iterator
 
 from mmengine.config import Config
 from mmengine.logging import print_log
 
+from ..utils.config import config_dicts
 from .resume import (check_resume_checkpoint, checkpoint_seed,
                      find_resume_checkpoint, remove_stale_temporaries)
 
@@ -34,14 +34,6 @@ _UPSTREAM = {
 }
 
 
-def _dicts(node: Any) -> Iterator[dict]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _dicts(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            yield from _dicts(value)
 
 
 def _replace_checkpoint_hook(cfg: Config) -> None:
@@ -66,7 +58,7 @@ def _add_custom_hooks(cfg: Config) -> None:
 
 def _replace_image_loaders(cfg: Config) -> None:
     for name in _DATALOADERS:
-        for node in _dicts(cfg.get(name)):
+        for node in config_dicts(cfg.get(name)):
             if node.get('type') in ('LoadImageFromFile',
                                     'mmcv.LoadImageFromFile'):
                 node['type'] = 'CheckedLoadImageFromFile'

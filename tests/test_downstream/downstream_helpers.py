@@ -5,7 +5,7 @@ from typing import Dict, Sequence
 import torch
 from mmengine.config import Config
 
-from mmconvnextv2.testing import build_model, loss_step, seg_inputs  # noqa: F401
+from mmconvnextv2.utils import build_model, loss_step, seg_inputs  # noqa: F401
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = osp.join(REPO, 'configs')

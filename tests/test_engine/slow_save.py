@@ -10,7 +10,7 @@ import runpy
 import sys
 import time
 
-from mmconvnextv2.engine import atomic
+from mmconvnextv2.utils import fileio as atomic
 
 MATCH = sys.argv[1]
 _write_all = atomic._write_all

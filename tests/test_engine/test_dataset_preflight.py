@@ -14,7 +14,8 @@ from PIL import Image
 
 from mmconvnextv2.datasets import make_synthetic_ade, make_synthetic_coco
 from mmconvnextv2.datasets.checks import find_dataset_problems
-from mmconvnextv2.engine import CheckedLoadImageFromFile, CorruptImageError
+from mmconvnextv2.datasets.transforms import (CheckedLoadImageFromFile,
+                                               CorruptImageError)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MASK_RCNN = 'configs/mask_rcnn/mask-rcnn_convnext-v2-atto_fpn_synthetic.py'

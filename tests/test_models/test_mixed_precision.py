@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from mmconvnextv2.models import FCMAE, GRN, ConvNeXtV2
-from mmconvnextv2.testing import build_model, quiet_init, seg_inputs
+from mmconvnextv2.utils import build_model, quiet_init, seg_inputs
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BF16 = dict(device_type='cpu', dtype=torch.bfloat16)

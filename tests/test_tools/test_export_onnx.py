@@ -7,7 +7,7 @@ import pytest
 import torch
 from test_train_test_cli import run
 
-from mmconvnextv2.export import (AdaptiveAvgPoolAsMatmul, build_export_module,
+from mmconvnextv2.apis.export import (AdaptiveAvgPoolAsMatmul, build_export_module,
                                  check_parity, check_shape, export_and_check)
 
 pytest.importorskip('onnxruntime')

@@ -15,7 +15,7 @@ from PIL import Image
 from test_train_test_cli import run
 
 from mmconvnextv2.checkpoint import backbone_part
-from mmconvnextv2.inference import Predictor, run_inference
+from mmconvnextv2.apis.inference import Predictor, run_inference
 
 sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
                             'test_checkpoint'))

@@ -13,7 +13,7 @@ metadata). After writing, the file runs in onnxruntime on a random batch of
 2 and the largest absolute and relative (to the largest PyTorch value)
 difference of each output is printed; the tool fails when a relative
 difference exceeds --tolerance (default 1e-4). Needs the `export` extra:
-pip install -e ".[export]". The logic lives in mmconvnextv2/export.py.
+pip install -e ".[export]". The logic lives in mmconvnextv2/apis/export.py.
 """
 import argparse
 import os.path as osp
@@ -22,7 +22,7 @@ from typing import List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmconvnextv2.export import (WHATS, build_export_module,  # noqa: E402
+from mmconvnextv2.apis.export import (WHATS, build_export_module,  # noqa: E402
                                  check_shape, export_and_check,
                                  preprocessing_meta, require_onnx)
 

@@ -8,20 +8,19 @@ limit, an interrupt), the temporary file is removed, the previous file under
 that name is left as it was, and :class:`AtomicWriteError` names the path and
 the operating system's error.
 
-:class:`AtomicLocalBackend` is mmengine's local file backend with ``put`` and
-``put_text`` made atomic; it is registered as ``backend='atomic_local'`` so a
-checkpoint hook's ``backend_args`` can select it.
+Also here: JSON written the same way, and mmengine's ``last_checkpoint``
+pointer read back.
 """
 import errno
+import json
 import os
 import os.path as osp
 from pathlib import Path
-from typing import Union
+from typing import Any, Optional, Union
 
-from mmengine.fileio import LocalBackend, register_backend
 
-__all__ = ['AtomicWriteError', 'write_atomically', 'AtomicLocalBackend',
-           'TMP_MARK']
+__all__ = ['AtomicWriteError', 'write_atomically', 'TMP_MARK', 'write_json',
+           'read_json', 'POINTER', 'read_pointer']
 
 #: Temporary files are named ``.<name>.<random>.tmp-atomic`` beside the target.
 TMP_MARK = '.tmp-atomic'
@@ -95,17 +94,33 @@ def write_atomically(path: Union[str, Path], data: Union[bytes, str],
     _fsync_dir(folder)
 
 
-class AtomicLocalBackend(LocalBackend):
-    """mmengine's local backend whose writes are atomic."""
-
-    def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
-        """Write bytes to ``filepath`` atomically."""
-        write_atomically(filepath, obj)
-
-    def put_text(self, obj: str, filepath: Union[str, Path],
-                 encoding: str = 'utf-8') -> None:
-        """Write text to ``filepath`` atomically."""
-        write_atomically(filepath, obj, encoding)
+def write_json(path: Union[str, Path], data: Any, indent: int = 2) -> None:
+    """Write ``data`` as JSON to ``path`` atomically."""
+    write_atomically(path, json.dumps(data, indent=indent, default=str))
 
 
-register_backend('atomic_local', AtomicLocalBackend, force=True)
+def read_json(path: Union[str, Path]) -> Optional[Any]:
+    """The JSON in ``path``; None when it is absent or not valid JSON."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+#: mmengine's pointer file in a work dir, holding the newest checkpoint's path.
+POINTER = 'last_checkpoint'
+
+
+def read_pointer(work_dir: Union[str, Path],
+                 must_exist: bool = False) -> Optional[str]:
+    """The checkpoint path named by ``work_dir/last_checkpoint``; None
+    without a pointer (or, with ``must_exist``, when the named file is gone)."""
+    try:
+        with open(osp.join(work_dir, POINTER)) as f:
+            path = f.read().strip()
+    except OSError:
+        return None
+    if not path or (must_exist and not osp.isfile(path)):
+        return None
+    return path

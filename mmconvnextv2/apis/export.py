@@ -27,9 +27,9 @@ from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
 from torch import Tensor, nn
 
-from .checkpoint import load_backbone_checkpoint
+from ..checkpoint import load_backbone_checkpoint
 from .inference import config_task, load_config, load_model_checkpoint
-from .testing import build_model
+from ..utils.models import build_model
 
 # stride of the last ConvNeXt V2 stage: every stage halves an even size
 STRIDE = 32

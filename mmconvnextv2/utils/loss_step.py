@@ -1,35 +1,10 @@
-"""Build a model of any OpenMMLab scope, make small inputs for its task and run
-one training step: what the downstream tests and ``swap_backbone.py --check``
-share."""
+"""Small inputs for a model's task and one training step on them: what
+``swap_backbone.py --check`` and the downstream tests run."""
 from typing import Dict, List, Sequence, Tuple
 
 import torch
-from mmengine.config import Config
-from mmengine.registry import DefaultScope
 
-
-def build_model(cfg: Config, init: bool = True) -> torch.nn.Module:
-    """Build (and by default initialise) ``cfg.model`` in the config's scope,
-    without leaving that scope set for the caller."""
-    from mmengine.registry import MODELS
-    with DefaultScope.overwrite_default_scope(cfg.default_scope):
-        with MODELS.switch_scope_and_registry(cfg.default_scope) as models:
-            model = models.build(cfg.model)
-        if init:
-            model.init_weights()
-    return model
-
-
-def quiet_init(model: torch.nn.Module) -> None:
-    """Initialise ``model`` without mmengine's per-parameter INFO log."""
-    from mmengine.logging import MMLogger
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel('WARNING')
-    try:
-        model.init_weights()
-    finally:
-        logger.setLevel(level)
+__all__ = ['loss_step', 'seg_inputs', 'det_inputs', 'reid_inputs']
 
 
 def loss_step(model: torch.nn.Module, data: dict) -> Dict[str, torch.Tensor]:

@@ -14,7 +14,6 @@ package's checkpoint reader (:mod:`mmconvnextv2.checkpoint`), so that
 """
 import contextlib
 import io
-import json
 import os
 import os.path as osp
 import sys
@@ -28,9 +27,12 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from torch import Tensor, nn
 
-from .checkpoint import (backbone_part, check_arch, convert_state,
+from ..checkpoint import (backbone_part, check_arch, convert_state,
                          detect_layout, read_checkpoint, unwrap_state)
-from .runtime import drop_pretrained
+from ..runtime import drop_pretrained
+from ..utils.config import innermost_dataset
+from ..utils.fileio import write_json
+from ..utils.paths import IMAGE_EXTENSIONS, is_image_file
 
 # the config's default scope -> the task this module serves
 SCOPE_TASKS = {'mmdet': 'det', 'mmseg': 'seg', 'mmpretrain': 'cls'}
@@ -41,9 +43,6 @@ TASK_NAMES = {
     'fcmae': 'FCMAE pre-training',
     'backbone': 'backbone-only',
 }
-# what is read as an image (mmcv/Pillow decode these)
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff',
-                    '.webp')
 
 
 # --------------------------------------------------------------- the config
@@ -83,8 +82,7 @@ def dataset_meta(cfg: Config) -> Dict[str, Any]:
     class's ``METAINFO`` updated by the config's ``metainfo``."""
     loader = cfg.get('test_dataloader') or cfg.get('val_dataloader') or {}
     dataset = loader.get('dataset', {}) if isinstance(loader, dict) else {}
-    while isinstance(dataset.get('dataset'), dict):  # wrappers
-        dataset = dataset['dataset']
+    dataset = innermost_dataset(dataset)
     meta: Dict[str, Any] = {}
     if dataset.get('type'):
         from mmengine.registry import DATASETS
@@ -192,7 +190,7 @@ def model_meta(cfg: Config, checkpoint_meta: dict) -> Dict[str, Any]:
 # ---------------------------------------------------------------- the inputs
 def _check_image(path: str) -> None:
     from PIL import Image, UnidentifiedImageError
-    if not path.lower().endswith(IMAGE_EXTENSIONS):
+    if not is_image_file(path):
         raise ValueError(f'input {path!r} is not an image (extension '
                          f'{osp.splitext(path)[1] or "none"!r}; images are '
                          f'{", ".join(IMAGE_EXTENSIONS)})')
@@ -221,7 +219,7 @@ def collect_images(inputs: Sequence[str]) -> Tuple[List[str], bool]:
             folder = True
             found = sorted(
                 osp.join(item, name) for name in os.listdir(item)
-                if name.lower().endswith(IMAGE_EXTENSIONS)
+                if is_image_file(name)
                 and osp.isfile(osp.join(item, name)))
             if not found:
                 raise ValueError(f'folder {item!r} holds no images '
@@ -425,8 +423,7 @@ def run_inference(config: str, checkpoint: str, inputs: Sequence[str],
         else None,
         score_thr=score_thr if predictor.task == 'det' else None,
         images=records)
-    with open(osp.join(out_dir, 'predictions.json'), 'w') as f:
-        json.dump(summary, f, indent=1)
+    write_json(osp.join(out_dir, 'predictions.json'), summary, indent=1)
     return summary
 
 

@@ -17,17 +17,12 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
 from mmengine.registry import HOOKS
 
-from .atomic import write_atomically
+from ...utils.fileio import POINTER, write_atomically
+from ...utils.paths import is_remote
 
 __all__ = ['AtomicCheckpointHook', 'save_checkpoint_now', 'POINTER']
 
-#: mmengine's pointer file in the work dir, holding the newest checkpoint's path.
-POINTER = 'last_checkpoint'
 ATOMIC_BACKEND = {'backend': 'atomic_local'}
-
-
-def _is_remote(path: Optional[str]) -> bool:
-    return path is not None and '://' in str(path)
 
 
 @HOOKS.register_module()
@@ -36,7 +31,7 @@ class AtomicCheckpointHook(CheckpointHook):
 
     def before_train(self, runner) -> None:
         if (self.backend_args is None and self.file_client_args is None
-                and not _is_remote(self.out_dir)):
+                and not is_remote(self.out_dir)):
             self.backend_args = dict(ATOMIC_BACKEND)
         super().before_train(runner)
 
