@@ -17,7 +17,8 @@ from . import engine  # noqa: F401  (registers the checkpoint and image hooks)
 from .datasets import *  # noqa: F401,F403
 from .models import *  # noqa: F401,F403  (registers the modules)
 from .runtime import trust_mmengine_checkpoints
+from .config_prefix import register_config_prefix
+from .version import __version__, version_info  # noqa: F401
 
 trust_mmengine_checkpoints()
-
-__version__ = '0.1.0'
+register_config_prefix()  # `_base_ = ['mmconvnextv2::<folder>/<config>.py']`

@@ -23,6 +23,11 @@ MMCV_VERSION=2.1.0
 SETUPTOOLS_PIN='setuptools>=77.0.3,<81'
 # The OpenMMLab releases this project is tested against (setup.py keeps the ranges).
 OPENMMLAB_PINS=(mmengine==0.10.7 mmdet==3.3.0 mmsegmentation==1.2.2 mmpretrain==1.2.0)
+# openmim 0.3.9 (the latest release): OpenMMLab's launcher, `mim train/test/run/
+#   search mmconvnextv2 ...`, as users of the installed package call it.
+# build 1.6.1: the standard builder, `python -m build`. tests/test_packaging
+#   builds the wheel and sdist with both and runs mim on the installed wheel.
+PACKAGING_PINS=(openmim==0.3.9 build==1.6.1)
 
 log() { printf '[install %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 start=$(date +%s)
@@ -70,10 +75,11 @@ log "OpenMMLab packages and mmconvnextv2 (editable, with test and export extras)
 # export extra: onnx 1.23.2 + onnxruntime 1.32.0, the versions tested here
 # (tools/deployment/export_onnx.py and its parity tests)
 "${PIP[@]}" install -q -e "$ROOT[tests,export]" "$SETUPTOOLS_PIN" \
-    onnx==1.23.2 onnxruntime==1.32.0
+    onnx==1.23.2 onnxruntime==1.32.0 "${PACKAGING_PINS[@]}"
 # mmdet's requirements can upgrade setuptools silently: pin it again.
 "${PIP[@]}" install -q "$SETUPTOOLS_PIN"
 
 "$VENV/bin/python" -c 'import mmcv.ops, mmdet, mmseg, mmpretrain, mmconvnextv2; print("stack OK")'
+"$VENV/bin/mim" --version >/dev/null
 touch "$VENV/.installed"
 log "done in $(( $(date +%s) - start )) s"
