@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install quickstart payoff test clean
+.PHONY: install quickstart payoff collapse test clean
 
 $(VENV)/.installed: setup.py tools/install.sh
 	bash tools/install.sh
@@ -18,6 +18,9 @@ quickstart: install
 
 payoff: install
 	$(PY) tools/quickstart.py --payoff $(ARGS)
+
+collapse: install
+	$(PY) tools/analysis_tools/collapse_study.py $(ARGS)
 
 test: install
 	$(PY) -m pytest tests -q -ra --durations=15 $(PYTEST_ARGS)

@@ -1,0 +1,202 @@
+"""Does GRN prevent feature collapse? ConvNeXt V1 vs V2 under FCMAE, at this
+machine's scale (issue 18, item 3).
+
+FCMAE pre-trains ConvNeXt V1-atto and V2-atto with the same config (the V1
+twin differs only in ``block_type``), data, budget and seed, through
+``tools/train.py`` in child processes (two at a time, one thread each). A
+finished V2 run of the quickstart is reused when given. Then
+:mod:`.feature_collapse` measures four backbones (V1 and V2, each random and
+FCMAE) on the validation images, for each requested tap, and the study writes
+``study.json`` / ``study.md`` (per-stage mean distance and dead fraction,
+wall times) beside one analysis folder per tap (``collapse.json``,
+``collapse.png``, ``activations.png``).
+"""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, List, Optional, Sequence
+
+from .feature_collapse import (CheckpointSpec, feature_collapse,
+                               markdown_table, quiet_logs, stage_means)
+
+__all__ = ['V1_CONFIG', 'LABELS', 'run_train', 'pretrain_options',
+           'find_checkpoint', 'pretrain', 'collapse_study', 'study_markdown']
+
+#: The V1 twin of the quickstart's FCMAE config.
+V1_CONFIG = ('configs/fcmae/'
+             'fcmae_convnext-v1-atto_1xb16-coslr-1000i_synthetic-128px.py')
+#: The four backbones, in the order of the tables and plots.
+LABELS = ('V1-random', 'V1-FCMAE', 'V2-random', 'V2-FCMAE')
+_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def run_train(config: str, work_dir: str, options: Sequence[str],
+              threads: int = 1) -> float:
+    """Train ``config`` with ``tools/train.py`` in a child process (resuming
+    from the work dir's last checkpoint), output to ``work_dir/tool.log``;
+    return the wall time. The study's only child-process call."""
+    os.makedirs(work_dir, exist_ok=True)
+    log = osp.join(work_dir, 'tool.log')
+    cmd = [sys.executable, osp.join(_ROOT, 'tools', 'train.py'), config,
+           '--work-dir', work_dir, '--resume', '--cfg-options', *options]
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads), PYTHONUNBUFFERED='1')
+    print('$ ' + ' '.join(cmd) + f'   (log: {log})', flush=True)
+    start = time.time()
+    with open(log, 'a') as out:
+        code = subprocess.run(cmd, cwd=_ROOT, env=env, stdout=out,
+                              stderr=subprocess.STDOUT).returncode
+    if code:
+        raise RuntimeError(f'training {config} failed (exit {code}); its '
+                           f'output is in {log}')
+    return time.time() - start
+
+
+def pretrain_options(budget: int, seed: int,
+                     data_options: Sequence[str] = ()) -> List[str]:
+    """``--cfg-options`` of one pre-training: its length, seed and data.
+    The config's LR schedule is kept (the study's budget is the config's;
+    a shorter one, as in the smoke run, cuts the schedule short)."""
+    return [f'train_cfg.max_iters={budget}', f'randomness.seed={seed}',
+            *data_options]
+
+
+def find_checkpoint(work_dir: str, budget: int) -> Optional[str]:
+    """``work_dir/iter_<budget>.pth`` if it exists (checkpoints are written
+    atomically, so an existing one is complete)."""
+    path = osp.join(work_dir, f'iter_{budget}.pth')
+    return path if osp.isfile(path) else None
+
+
+def pretrain(runs: Dict[str, Dict], budget: int, seed: int,
+             data_options: Sequence[str], jobs: int = 2,
+             threads: int = 1) -> Dict[str, Dict]:
+    """Pre-train every run ``{name: {"config", "work_dir", "reuse"}}`` whose
+    final checkpoint is missing (``reuse``: other work dirs to take it from
+    first), ``jobs`` at a time; return ``{name: {"checkpoint", "train_s",
+    "reused"}}``."""
+    todo, done = {}, {}
+    for name, run in runs.items():
+        for where in list(run.get('reuse') or []) + [run['work_dir']]:
+            found = find_checkpoint(where, budget)
+            if found:
+                done[name] = dict(checkpoint=found, train_s=0., reused=True)
+                print(f'[collapse] {name}: reusing {found}', flush=True)
+                break
+        else:
+            todo[name] = run
+    options = pretrain_options(budget, seed, data_options)
+
+    def train(name: str) -> Dict:
+        run = todo[name]
+        seconds = run_train(run['config'], run['work_dir'], options, threads)
+        found = find_checkpoint(run['work_dir'], budget)
+        if found is None:
+            raise RuntimeError(f'{name}: training wrote no iter_{budget}.pth '
+                               f'in {run["work_dir"]}')
+        print(f'[collapse] {name}: {budget} iterations in {seconds:.0f} s',
+              flush=True)
+        return dict(checkpoint=found, train_s=seconds, reused=False)
+
+    if todo:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = {name: pool.submit(train, name) for name in todo}
+            for name, future in futures.items():
+                done[name] = future.result()
+    return {name: done[name] for name in runs}
+
+
+def study_markdown(study: Dict) -> str:
+    """The study's tables (one per tap) and wall times, in Markdown."""
+    lines = [f'FCMAE pre-training: {study["budget"]} iterations, seed '
+             f'{study["seed"]}; analysis on {study["num_images"]} images of '
+             f'`{study["image_dir"]}` at {study["size"]} px.', '']
+    for tap, collapse in study['collapse'].items():
+        lines += [f'### Tap `{tap}`', '', markdown_table(collapse), '']
+    times = study['times']
+    pre = ', '.join(
+        f'{name} {r["train_s"]:.0f} s' + (' (reused)' if r['reused'] else '')
+        for name, r in study['pretrain'].items())
+    lines.append(f'Wall time: data {times["data_s"]:.0f} s; pre-training '
+                 f'{times["pretrain_s"]:.0f} s ({pre}, '
+                 f'{study["jobs"]} at a time, {study["threads"]} thread(s) '
+                 f'each); analysis {times["analysis_s"]:.0f} s; total '
+                 f'{times["total_s"]:.0f} s.')
+    return '\n'.join(lines)
+
+
+def collapse_study(v2_config: str, work_dir: str, image_dir: str,
+                   budget: int, seed: int = 0,
+                   data_options: Sequence[str] = (),
+                   v1_config: str = V1_CONFIG,
+                   reuse_v2: Sequence[str] = (),
+                   taps: Sequence[str] = ('mlp', 'grn', 'block'),
+                   num_images: int = 32, size: int = 224, jobs: int = 2,
+                   threads: int = 1, data_s: float = 0.,
+                   progress: bool = True) -> Dict:
+    """Pre-train V1 and V2 with FCMAE (or reuse), analyse the four backbones.
+
+    Args:
+        v2_config: The V2 FCMAE config (the quickstart's).
+        work_dir: Output folder: ``fcmae_v1/``, ``fcmae_v2/`` (pre-training
+            runs), ``<tap>/`` (each analysis), ``study.json``, ``study.md``.
+        image_dir: Folder of the images analysed (the validation images).
+        budget: Pre-training iterations of both runs.
+        seed: Seed of both pre-trainings and of the random networks.
+        data_options: ``--cfg-options`` pointing the configs at the data.
+        v1_config: The V1 twin of ``v2_config``.
+        reuse_v2: Work dirs of earlier V2 runs of the same config, budget,
+            seed and data (the quickstart's) to take ``iter_<budget>.pth``
+            from.
+        taps: The analyses to run; the first is the headline.
+        num_images, size: The analysis's first N images and crop size.
+        jobs, threads: Pre-trainings at once, threads of each.
+        data_s: Seconds the caller spent making the data (for the times).
+        progress: Progress bars in the analyses.
+    """
+    if not taps:
+        raise ValueError('no taps to analyse')
+    start = time.time()
+    os.makedirs(work_dir, exist_ok=True)
+    runs = {'V1': dict(config=v1_config, work_dir=osp.join(work_dir, 'fcmae_v1')),
+            'V2': dict(config=v2_config, work_dir=osp.join(work_dir, 'fcmae_v2'),
+                       reuse=list(reuse_v2))}
+    trained = pretrain(runs, budget, seed, data_options, jobs, threads)
+    pretrain_s = time.time() - start
+    specs = [CheckpointSpec('V1-random', 'random', 'v1'),
+             CheckpointSpec('V1-FCMAE', trained['V1']['checkpoint'], 'v1'),
+             CheckpointSpec('V2-random', 'random', 'v2'),
+             CheckpointSpec('V2-FCMAE', trained['V2']['checkpoint'], 'v2')]
+    quiet_logs()
+    analysis_start = time.time()
+    collapse = {}
+    for tap in taps:
+        print(f'[collapse] analysing tap {tap!r} on {num_images} images of '
+              f'{image_dir}', flush=True)
+        collapse[tap] = feature_collapse(
+            'atto', specs, image_dir, osp.join(work_dir, tap),
+            num_images=num_images, size=size, tap=tap, seed=seed,
+            progress=progress)
+    analysis_s = time.time() - analysis_start
+    study = dict(
+        budget=budget, seed=seed, v1_config=v1_config, v2_config=v2_config,
+        image_dir=image_dir,
+        num_images=collapse[taps[0]][LABELS[0]]['num_images'],
+        size=size, jobs=jobs, threads=threads, pretrain=trained,
+        stage_means={tap: {label: stage_means(rec['blocks'])
+                           for label, rec in c.items()}
+                     for tap, c in collapse.items()},
+        collapse=collapse,
+        times=dict(data_s=data_s, pretrain_s=pretrain_s,
+                   analysis_s=analysis_s,
+                   total_s=data_s + time.time() - start))
+    with open(osp.join(work_dir, 'study.json'), 'w') as f:
+        json.dump(study, f, indent=2)
+    with open(osp.join(work_dir, 'study.md'), 'w') as f:
+        f.write('# Feature collapse: ConvNeXt V1 vs V2, random vs FCMAE\n\n'
+                + study_markdown(study) + '\n')
+    return study
