@@ -17,6 +17,9 @@ Checked (local paths only; remote ones are left to the readers):
 * Folder-style segmentation datasets (``data_prefix.img_path`` and
   ``seg_map_path``, as ADE20K): both folders exist and the image folder holds
   images of the dataset's suffix.
+* Image-folder datasets (mmpretrain's ``CustomDataset`` without an
+  annotation file, as FCMAE pre-training on your own images): the folder
+  exists and holds at least one image of the dataset's extensions.
 * The heads' ``num_classes`` equals the number of classes of the first
   checked dataset (panoptic datasets excepted: their heads count subsets).
 
@@ -201,6 +204,45 @@ def _check_seg_folders(dataset_cfg: dict, where: str) -> None:
                 'images')
 
 
+def _is_folder_dataset(dataset_cfg: dict, cls: Optional[type]) -> bool:
+    """mmpretrain's ``CustomDataset`` (or a subclass) reading a folder of
+    images, without an annotation file."""
+    if dataset_cfg.get('ann_file'):
+        return False
+    if cls is not None:
+        return any(base.__name__ == 'CustomDataset' for base in cls.__mro__)
+    return str(dataset_cfg.get('type', '')).split('.')[-1] == 'CustomDataset'
+
+
+def _check_image_folder(dataset_cfg: dict, where: str) -> None:
+    """A ``CustomDataset`` folder exists and holds at least one image of the
+    dataset's extensions (in a class subfolder when ``with_label``)."""
+    prefix = dataset_cfg.get('data_prefix') or ''
+    if isinstance(prefix, dict):
+        prefix = prefix.get('img_path') or ''
+    root = dataset_cfg.get('data_root') or ''
+    folder = _join(root, prefix) if prefix else root
+    if not folder or is_remote(folder):
+        return
+    if not osp.isdir(folder):
+        raise DatasetFileNotFoundError(
+            f'{where}: image folder {folder} does not exist (set '
+            f'{where}.data_root to your folder of images){_hint(folder)}')
+    extensions = tuple(e.lower() for e in dataset_cfg.get(
+        'extensions', ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm',
+                       '.tif')))
+    with_label = dataset_cfg.get('with_label', True)
+    for current, _, files in os.walk(folder):
+        if with_label and osp.samefile(current, folder):
+            continue  # labelled: images live in one subfolder per class
+        if any(name.lower().endswith(extensions) for name in files):
+            return
+    place = 'class subfolders of ' if with_label else ''
+    raise DatasetConfigError(
+        f'{where}: no image ({", ".join(extensions)}) in the {place}folder '
+        f'{folder}')
+
+
 def _walk(folder: str) -> Iterator[str]:
     for _, _, files in os.walk(folder):
         yield from files
@@ -255,6 +297,8 @@ def check_dataset_config(cfg: Config,
             check_coco_annotation_file(ann_file, classes, where)
         elif 'seg_map_path' in (dataset_cfg.get('data_prefix') or {}):
             _check_seg_folders(dataset_cfg, where)
+        elif _is_folder_dataset(dataset_cfg, cls):
+            _check_image_folder(dataset_cfg, where)
     if ref_classes is not None and 'model' in cfg:
         for key, num in _head_num_classes(cfg['model']):
             if num != len(ref_classes):
