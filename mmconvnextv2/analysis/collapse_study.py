@@ -9,7 +9,8 @@ finished V2 run of the quickstart is reused when given. Then
 FCMAE) on the validation images, for each requested tap, and the study writes
 ``study.json`` / ``study.md`` (per-stage mean distance and dead fraction,
 wall times) beside one analysis folder per tap (``collapse.json``,
-``collapse.png``, ``activations.png``).
+``collapse.png``, ``activations.png``), and, for the first tap, the same
+measure at every quarter of the pre-training (``trend/``, ``trend.png``).
 """
 import json
 import os
@@ -23,7 +24,8 @@ from typing import Dict, List, Optional, Sequence
 from .feature_collapse import (CheckpointSpec, feature_collapse,
                                markdown_table, quiet_logs, stage_means)
 
-__all__ = ['V1_CONFIG', 'LABELS', 'run_train', 'pretrain_options',
+__all__ = ['V1_CONFIG', 'LABELS', 'run_train', 'trend_budgets',
+           'pretrain_options', 'budget_trend', 'plot_trend',
            'find_checkpoint', 'pretrain', 'collapse_study', 'study_markdown']
 
 #: The V1 twin of the quickstart's FCMAE config.
@@ -56,13 +58,22 @@ def run_train(config: str, work_dir: str, options: Sequence[str],
     return time.time() - start
 
 
+def trend_budgets(budget: int) -> List[int]:
+    """The checkpoints kept along a pre-training of ``budget`` iterations:
+    every quarter (the quickstart's keeps 250, 500, 750 and 1000 of 1000)."""
+    step = max(1, budget // 4)
+    return sorted({b for b in range(step, budget + 1, step)} | {budget})
+
+
 def pretrain_options(budget: int, seed: int,
                      data_options: Sequence[str] = ()) -> List[str]:
-    """``--cfg-options`` of one pre-training: its length, seed and data.
-    The config's LR schedule is kept (the study's budget is the config's;
-    a shorter one, as in the smoke run, cuts the schedule short)."""
+    """``--cfg-options`` of one pre-training: its length, seed and data, and
+    a checkpoint kept every quarter (:func:`trend_budgets`). The config's LR
+    schedule is kept (the study's budget is the config's; a shorter one, as
+    in the smoke run, cuts the schedule short)."""
     return [f'train_cfg.max_iters={budget}', f'randomness.seed={seed}',
-            *data_options]
+            f'default_hooks.checkpoint.interval={max(1, budget // 4)}',
+            'default_hooks.checkpoint.max_keep_ckpts=-1', *data_options]
 
 
 def find_checkpoint(work_dir: str, budget: int) -> Optional[str]:
@@ -110,6 +121,69 @@ def pretrain(runs: Dict[str, Dict], budget: int, seed: int,
     return {name: done[name] for name in runs}
 
 
+def _overall(blocks: Sequence[Dict]) -> Dict[str, float]:
+    return dict(distance=sum(b['distance'] for b in blocks) / len(blocks),
+                dead=sum(b['dead'] for b in blocks) / len(blocks))
+
+
+def budget_trend(trained: Dict[str, Dict], budget: int, image_dir: str,
+                 work_dir: str, tap: str, num_images: int, size: int,
+                 seed: int, final: Dict[str, Dict],
+                 progress: bool = True) -> Dict[str, Dict]:
+    """Per-stage means of V1 and V2 at every kept checkpoint of the
+    pre-trainings (0 = the random networks, ``budget`` = ``final``'s), for
+    ``tap``; analyses the intermediate ones into ``work_dir/trend/``.
+    Returns ``{str(iterations): {"V1": {"stages", "all"}, "V2": ...}}``."""
+    trend = {}
+    for b in [0] + trend_budgets(budget):
+        if b in (0, budget):
+            records = {arm: final[f'{arm}-{"random" if b == 0 else "FCMAE"}']
+                       for arm in ('V1', 'V2')}
+        else:
+            specs = []
+            for arm in ('V1', 'V2'):
+                path = find_checkpoint(
+                    osp.dirname(trained[arm]['checkpoint']), b)
+                if path:
+                    specs.append(CheckpointSpec(arm, path, arm.lower()))
+            if not specs:
+                continue
+            print(f'[collapse] trend: iteration {b}', flush=True)
+            records = feature_collapse(
+                'atto', specs, image_dir, osp.join(work_dir, 'trend', f'iter_{b}'),
+                num_images=num_images, size=size, tap=tap, seed=seed,
+                progress=progress)
+        trend[str(b)] = {arm: dict(stages=stage_means(r['blocks']),
+                                   all=_overall(r['blocks']))
+                         for arm, r in records.items()}
+    plot_trend(trend, tap, osp.join(work_dir, 'trend.png'))
+    return trend
+
+
+def plot_trend(trend: Dict[str, Dict], tap: str, out: str) -> None:
+    """Mean distance per stage vs pre-training iterations, V1 and V2."""
+    from .feature_collapse import _pyplot
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    iters = sorted(trend, key=int)
+    for arm, style in (('V1', '--'), ('V2', '-')):
+        stages = [m['stage'] for m in trend[iters[0]][arm]['stages']] \
+            if arm in trend[iters[0]] else []
+        for s in stages:
+            xs = [int(i) for i in iters if arm in trend[i]]
+            ys = [trend[i][arm]['stages'][s]['distance'] for i in iters
+                  if arm in trend[i]]
+            ax.plot(xs, ys, style, marker='o', color=f'C{s}',
+                    label=f'{arm} stage {s}')
+    ax.set_xlabel('FCMAE pre-training iterations (0: random init)')
+    ax.set_ylabel('mean cosine distance')
+    ax.set_title(f'Channel distance vs pre-training (tap {tap})')
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+
+
 def study_markdown(study: Dict) -> str:
     """The study's tables (one per tap) and wall times, in Markdown."""
     lines = [f'FCMAE pre-training: {study["budget"]} iterations, seed '
@@ -117,6 +191,19 @@ def study_markdown(study: Dict) -> str:
              f'`{study["image_dir"]}` at {study["size"]} px.', '']
     for tap, collapse in study['collapse'].items():
         lines += [f'### Tap `{tap}`', '', markdown_table(collapse), '']
+    trend = study.get('trend') or {}
+    if trend:
+        iters = sorted(trend, key=int)
+        lines += [f'### Along the pre-training (tap `{next(iter(study["collapse"]))}`,'
+                  ' mean over all blocks, dead fraction in brackets)', '',
+                  '| iterations | ' + ' | '.join(iters) + ' |',
+                  '|---' * (len(iters) + 1) + '|']
+        for arm in ('V1', 'V2'):
+            lines.append(f'| {arm} | ' + ' | '.join(
+                f'{trend[i][arm]["all"]["distance"]:.3f} '
+                f'({100 * trend[i][arm]["all"]["dead"]:.1f}%)'
+                if arm in trend[i] else '-' for i in iters) + ' |')
+        lines.append('')
     times = study['times']
     pre = ', '.join(
         f'{name} {r["train_s"]:.0f} s' + (' (reused)' if r['reused'] else '')
@@ -181,6 +268,8 @@ def collapse_study(v2_config: str, work_dir: str, image_dir: str,
             'atto', specs, image_dir, osp.join(work_dir, tap),
             num_images=num_images, size=size, tap=tap, seed=seed,
             progress=progress)
+    trend = budget_trend(trained, budget, image_dir, work_dir, taps[0],
+                         num_images, size, seed, collapse[taps[0]], progress)
     analysis_s = time.time() - analysis_start
     study = dict(
         budget=budget, seed=seed, v1_config=v1_config, v2_config=v2_config,
@@ -190,7 +279,7 @@ def collapse_study(v2_config: str, work_dir: str, image_dir: str,
         stage_means={tap: {label: stage_means(rec['blocks'])
                            for label, rec in c.items()}
                      for tap, c in collapse.items()},
-        collapse=collapse,
+        collapse=collapse, trend=trend,
         times=dict(data_s=data_s, pretrain_s=pretrain_s,
                    analysis_s=analysis_s,
                    total_s=data_s + time.time() - start))

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from mmconvnextv2.analysis.collapse_study import LABELS, find_checkpoint
+from mmconvnextv2.analysis.collapse_study import (LABELS, find_checkpoint,
+                                                  trend_budgets)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(ROOT, 'tools', 'analysis_tools', 'collapse_study.py')
@@ -39,11 +40,24 @@ def test_reduced_collapse_study(tmp_path):
         for picture in ('collapse.png', 'activations.png'):
             assert (work / tap / picture).stat().st_size > 10000
     assert (work / 'study.md').read_text().count('### Tap') == 2
+    # the first tap along the pre-training: random (0), every kept checkpoint
+    assert sorted(study['trend'], key=int) == ['0', '1', '2']
+    for point in study['trend'].values():
+        assert set(point) == {'V1', 'V2'}
+        assert all(math.isfinite(m['distance']) for arm in point.values()
+                   for m in arm['stages'])
+    assert (work / 'trend.png').stat().st_size > 10000
     # a second run reuses both pre-trainings
     again = subprocess.run(cmd + ['--taps', 'mlp'], cwd=ROOT,
                            capture_output=True, text=True)
     assert again.returncode == 0, again.stderr[-2000:]
     assert again.stdout.count('reusing') == 2
+
+
+def test_trend_budgets():
+    assert trend_budgets(1000) == [250, 500, 750, 1000]
+    assert trend_budgets(2) == [1, 2]
+    assert trend_budgets(10) == [2, 4, 6, 8, 10]
 
 
 def test_reuse_prefers_an_earlier_run(tmp_path):
