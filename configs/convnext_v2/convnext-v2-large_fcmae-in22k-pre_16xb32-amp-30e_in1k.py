@@ -1,0 +1,18 @@
+# ConvNeXt V2-large: ImageNet-1K fine-tuning at 224x224 of the IN-22K
+# intermediate model (stage 2; gives convnextv2_large_22k_224_ema.pt).
+# Recipe: _base_/convnext-v2_fcmae-in22k-pre_in1k.py
+# (30 epochs, lr 5e-5 at batch 512, layer decay 0.8 'group', wd 1e-8, no
+# mixup / cutmix, EMA); drop path 0.3; batch 16 x 32.
+# Starts from the stage-1 run's last checkpoint (its 21841-class head is not
+# loaded): train convnext-v2-large_fcmae-pre_32xb32-amp-90e_in22k.py first.
+_base_ = ['./_base_/convnext-v2_fcmae-in22k-pre_in1k.py']
+
+model = dict(
+    backbone=dict(
+        arch='large',
+        drop_path_rate=0.3,
+        init_cfg=dict(checkpoint='work_dirs/convnext-v2-large_fcmae-pre_'
+                      '32xb32-amp-90e_in22k/epoch_90.pth',
+                      prefix='backbone.')),
+    head=dict(in_channels=1536),
+)
