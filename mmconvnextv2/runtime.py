@@ -86,7 +86,11 @@ def adapt_to_machine(cfg: Config) -> None:
         print_log('no CUDA: distributed backend nccl -> gloo', logger='current')
     if cfg.get('launcher', 'none') != 'none':
         if not torch.distributed.is_initialized():
-            torch.distributed.init_process_group(backend='gloo')
+            from datetime import timedelta
+            from .engine.distributed import set_dist_timeout
+            torch.distributed.init_process_group(
+                backend='gloo',
+                timeout=timedelta(seconds=set_dist_timeout(cfg)))
         wrapper_cfg = cfg.get('model_wrapper_cfg') or dict(
             type='MMDistributedDataParallel', broadcast_buffers=False,
             find_unused_parameters=cfg.get('find_unused_parameters', False))
@@ -161,9 +165,12 @@ def load_config(args: argparse.Namespace) -> Config:
 
 
 def prepare_config(cfg: Config) -> None:
-    """The last edits before building the Runner: the collate scope fix and
-    the adaptation to this machine."""
+    """The last edits before building the Runner: the collate scope fix, the
+    collective timeout (``env_cfg.dist_cfg.timeout``, ``MMCNV2_DIST_TIMEOUT``)
+    and the adaptation to this machine."""
+    from .engine.distributed import set_dist_timeout
     fix_collate_scope(cfg)
+    set_dist_timeout(cfg)
     adapt_to_machine(cfg)
 
 

@@ -1,9 +1,14 @@
 """Nothing lost: atomic checkpoints, resume that falls back past damaged
-files and preemption-safe training. Every Runner built by
+files, preemption-safe training, elastic restarts that resume, collective
+timeouts that name the silent rank and non-finite losses that stop. Every Runner built by
 :func:`mmconvnextv2.runtime.build_runner` uses them (:func:`make_reliable`)."""
+from .distributed import (DEFAULT_DIST_TIMEOUT, CollectiveTimeoutError,
+                          explain_collective_error, restart_count,
+                          set_dist_timeout)
 from .file_backend import AtomicLocalBackend
-from .hooks import (PREEMPTED_EXIT_CODE, AtomicCheckpointHook, PreemptionHook,
-                    RandomStateHook, save_checkpoint_now)
+from .hooks import (PREEMPTED_EXIT_CODE, AtomicCheckpointHook,
+                    DistWatchdogHook, NonFiniteLossError, NonFiniteLossHook,
+                    PreemptionHook, RandomStateHook, save_checkpoint_now)
 from .resume import (ResumeError, check_resume_checkpoint, checkpoint_problem,
                      find_resume_checkpoint)
 from .runner_config import make_reliable
@@ -12,5 +17,7 @@ __all__ = [
     'AtomicLocalBackend', 'AtomicCheckpointHook', 'save_checkpoint_now',
     'PREEMPTED_EXIT_CODE', 'PreemptionHook', 'RandomStateHook', 'ResumeError',
     'check_resume_checkpoint', 'checkpoint_problem', 'find_resume_checkpoint',
-    'make_reliable'
+    'make_reliable', 'DEFAULT_DIST_TIMEOUT', 'CollectiveTimeoutError',
+    'explain_collective_error', 'restart_count', 'set_dist_timeout',
+    'DistWatchdogHook', 'NonFiniteLossError', 'NonFiniteLossHook'
 ]

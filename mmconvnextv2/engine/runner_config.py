@@ -4,7 +4,11 @@ configs need no change):
 
 * ``default_hooks.checkpoint``: mmengine's ``CheckpointHook`` becomes
   :class:`AtomicCheckpointHook` (same arguments);
-* ``custom_hooks``: :class:`PreemptionHook` and :class:`RandomStateHook`;
+* ``custom_hooks``: :class:`PreemptionHook`, :class:`RandomStateHook`,
+  :class:`DistWatchdogHook` and :class:`NonFiniteLossHook` (``max_skips``
+  from ``max_nonfinite_skips`` / ``MMCNV2_MAX_NONFINITE_SKIPS``);
+* ``env_cfg.dist_cfg.timeout``: the collective timeout
+  (:func:`set_dist_timeout`: ``MMCNV2_DIST_TIMEOUT``, the config, or 600 s);
 * dataloader pipelines: ``LoadImageFromFile`` becomes
   :class:`CheckedLoadImageFromFile` (same arguments);
 * ``resume``: the checkpoint is chosen by :func:`find_resume_checkpoint`
@@ -12,7 +16,9 @@ configs need no change):
   ``randomness.seed`` becomes the checkpoint's seed. mmengine restores that
   seed only after it has built the train dataloader, whose sampler and
   worker seeds then come from a new seed when the config sets none, so the
-  resumed run would see its data in another order.
+  resumed run would see its data in another order. A worker group that
+  torchrun restarted (``TORCHELASTIC_RESTART_COUNT`` > 0) resumes from the
+  newest readable checkpoint of the work dir, ``--resume`` or not.
 """
 import os.path as osp
 
@@ -20,6 +26,8 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 
 from ..utils.config import config_dicts
+from .distributed import restart_count, set_dist_timeout
+from .hooks.nonfinite_loss_hook import nonfinite_skips
 from .resume import (check_resume_checkpoint, checkpoint_seed,
                      find_resume_checkpoint, remove_stale_temporaries)
 
@@ -50,9 +58,12 @@ def _replace_checkpoint_hook(cfg: Config) -> None:
 def _add_custom_hooks(cfg: Config) -> None:
     hooks = list(cfg.get('custom_hooks') or [])
     present = {h.get('type') for h in hooks if isinstance(h, dict)}
-    for kind in ('PreemptionHook', 'RandomStateHook'):
+    for kind in ('PreemptionHook', 'RandomStateHook', 'DistWatchdogHook'):
         if kind not in present:
             hooks.append(dict(type=kind))
+    if 'NonFiniteLossHook' not in present:
+        hooks.append(dict(type='NonFiniteLossHook',
+                          max_skips=nonfinite_skips(cfg)))
     cfg.custom_hooks = hooks
 
 
@@ -77,7 +88,34 @@ def _keep_checkpoint_seed(cfg: Config, path: str) -> None:
               level=20 if current is None else 30)
 
 
+def _resume_after_restart(cfg: Config) -> bool:
+    """A worker group restarted by torchrun continues from the newest
+    readable checkpoint of the work dir (a fresh start, with the config's
+    ``load_from``, if there is none yet). Return whether it resumes."""
+    restarts = restart_count()
+    work_dir = cfg.get('work_dir')
+    if not restarts or not work_dir or not osp.isdir(work_dir):
+        return False
+    for path in remove_stale_temporaries(work_dir):
+        print_log(f'removed {path}, left by an interrupted save',
+                  logger='current')
+    chosen = find_resume_checkpoint(work_dir)
+    if chosen is None:
+        print_log(f'worker group restart {restarts}: no checkpoint in '
+                  f'{work_dir} yet, starting again', logger='current',
+                  level=30)
+        return False
+    print_log(f'worker group restart {restarts}: resuming from {chosen}',
+              logger='current', level=30)
+    cfg.resume, cfg.load_from = True, chosen
+    _keep_checkpoint_seed(cfg, chosen)
+    return True
+
+
 def _choose_resume_checkpoint(cfg: Config) -> None:
+    if restart_count() and cfg.get('train_cfg') and \
+            _resume_after_restart(cfg):
+        return
     if not cfg.get('resume'):
         return
     load_from = cfg.get('load_from')
@@ -102,5 +140,6 @@ def make_reliable(cfg: Config) -> None:
     if 'train_cfg' in cfg and cfg.get('train_cfg'):
         _replace_checkpoint_hook(cfg)
         _add_custom_hooks(cfg)
+    set_dist_timeout(cfg)
     _replace_image_loaders(cfg)
     _choose_resume_checkpoint(cfg)

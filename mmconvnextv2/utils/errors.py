@@ -33,17 +33,33 @@ def reported_errors() -> Tuple[Type[BaseException], ...]:
     from ..checkpoint.io import CheckpointMismatchError, CheckpointReadError
     from ..datasets.checks import DatasetConfigError
     from ..datasets.transforms import CorruptImageError
+    from ..engine.distributed import CollectiveTimeoutError
+    from ..engine.hooks.nonfinite_loss_hook import NonFiniteLossError
     from ..engine.resume import ResumeError
     from .fileio import AtomicWriteError
     return (CheckpointReadError, CheckpointMismatchError, DatasetConfigError,
-            AtomicWriteError, CorruptImageError, ResumeError)
+            AtomicWriteError, CorruptImageError, ResumeError,
+            NonFiniteLossError, CollectiveTimeoutError)
 
 
 @contextmanager
 def exit_on_reported_errors() -> Iterator[None]:
     """Turn the errors of :func:`reported_errors` into ``error: <message>``
-    on stderr and exit status 1."""
+    on stderr and exit status 1. A collective of a distributed run that
+    timed out or lost a rank is one of them (the rank that stopped answering
+    named), reported by one rank only: the others exit with status 1 and no
+    message."""
+    from ..engine.distributed import explain_collective_error
     try:
         yield
     except reported_errors() as err:
-        sys.exit(f'error: {one_line(err)}')
+        if getattr(err, 'report', True):
+            sys.exit(f'error: {one_line(err)}')
+        sys.exit(1)
+    except Exception as err:
+        explained = explain_collective_error(err)
+        if explained is None:
+            raise
+        if explained.report:
+            sys.exit(f'error: {one_line(explained)}')
+        sys.exit(1)

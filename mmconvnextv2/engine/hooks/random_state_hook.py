@@ -1,16 +1,23 @@
 """Random states in checkpoints: :class:`RandomStateHook` stores the Python,
-numpy and torch random states in every checkpoint and puts them back where
-the resumed run fetches its first new batch, so an iteration-based run
-interrupted and resumed ends with the parameters of an uninterrupted run of
-the same seed (single process, ``num_workers=0``: dataloader worker
-processes and other ranks keep random states of their own that are not
-saved)."""
+numpy and torch random states of every rank in every checkpoint and puts
+each rank's own back where the resumed run fetches its first new batch, so
+an iteration-based run interrupted and resumed ends with the parameters of
+an uninterrupted run of the same seed, with one process or several.
+
+With several processes the checkpoint (written by rank 0) also keeps the
+buffers of the other ranks that differ from rank 0's (BatchNorm running
+statistics: ``MMDistributedDataParallel`` does not broadcast buffers, so
+each rank keeps its own), and each rank gets its own back on resume.
+Dataloader worker processes (``num_workers > 0``) keep random states of
+their own that are not saved (mmengine seeds them again, see the README).
+"""
 import random
-from typing import Optional
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
-from mmengine.dist import get_world_size
+from mmengine.dist import all_gather_object, get_rank, get_world_size
+from mmengine.model import is_model_wrapper
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
@@ -62,30 +69,84 @@ class _RestoreBeforeFetch:
         return getattr(self._iterator, name)
 
 
+def _rank_buffers(runner) -> Dict[str, torch.Tensor]:
+    """This rank's persistent floating-point buffers (BatchNorm running
+    statistics ...), on the CPU."""
+    model = runner.model.module if is_model_wrapper(runner.model) \
+        else runner.model
+    names = set(model.state_dict().keys())
+    return {name: buf.detach().cpu().clone()
+            for name, buf in model.named_buffers()
+            if name in names and buf.is_floating_point()}
+
+
 @HOOKS.register_module()
 class RandomStateHook(Hook):
-    """Save the random states in checkpoints; restore them on resume."""
+    """Save every rank's random states (and, with several processes, the
+    other ranks' buffers) in checkpoints; restore each rank's on resume."""
 
     priority = 'VERY_LOW'
 
     def __init__(self) -> None:
         self._loaded: Optional[dict] = None
+        self._buffers: Optional[Dict[str, torch.Tensor]] = None
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        checkpoint['random_state'] = _get_random_state()
+        state = _get_random_state()
+        checkpoint['random_state'] = state  # rank 0's (one process: its own)
+        if get_world_size() == 1:
+            return
+        # every rank gets here (Runner.save_checkpoint runs on all of them)
+        states: List[dict] = all_gather_object(state)
+        checkpoint['random_state'] = states[0]
+        checkpoint['random_states'] = states
+        mine = _rank_buffers(runner)
+        gathered: List[Optional[dict]] = all_gather_object(
+            None if get_rank() == 0 else mine)
+        reference = checkpoint.get('state_dict') or {}
+        checkpoint['rank_buffers'] = [
+            None if buffers is None else {
+                name: value for name, value in buffers.items()
+                if name not in reference or not torch.equal(
+                    value, reference[name].to(value.device))}
+            for buffers in gathered]
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        self._loaded = checkpoint.get('random_state')
+        world, rank = get_world_size(), get_rank()
+        states = checkpoint.get('random_states')
+        buffers = checkpoint.get('rank_buffers')
+        self._buffers = None
+        if world == 1:
+            self._loaded = checkpoint.get('random_state')
+            if states and len(states) > 1:
+                print_log(f'resuming a {len(states)}-process run with one '
+                          'process: rank 0\'s random states restored',
+                          logger='current', level=30)
+        elif states and len(states) == world:
+            self._loaded = states[rank]
+            if buffers and len(buffers) == world:
+                self._buffers = buffers[rank] or None
+        else:
+            self._loaded = None
+            saved = f'{len(states)} processes' if states else \
+                'rank 0 only (an older checkpoint)'
+            print_log(f'resuming with {world} processes: the random states '
+                      f'are not restored (the checkpoint holds those of '
+                      f'{saved})', logger='current', level=30)
 
     def before_train(self, runner) -> None:
         state, self._loaded = self._loaded, None
+        buffers, self._buffers = self._buffers, None
         if state is None or runner.iter == 0:
             return  # not a resumed run (load_from fine-tunes)
-        if get_world_size() > 1:
-            print_log('resumed with several processes: the random states are'
-                      ' not restored (only rank 0\'s are saved)',
-                      logger='current', level=30)
-            return
+        if buffers:
+            model = runner.model.module if is_model_wrapper(runner.model) \
+                else runner.model
+            own = dict(model.named_buffers())
+            with torch.no_grad():
+                for name, value in buffers.items():
+                    if name in own:
+                        own[name].copy_(value.to(own[name].device))
         loop = runner.train_loop
         if hasattr(loop, 'dataloader_iterator'):  # iteration-based loop
             loop.dataloader_iterator = _RestoreBeforeFetch(

@@ -1,0 +1,115 @@
+"""Distributed runs that end or continue instead of hanging.
+
+* :func:`set_dist_timeout`: the collective timeout of the process group, in
+  seconds: ``MMCNV2_DIST_TIMEOUT`` if set, else ``env_cfg.dist_cfg.timeout``
+  of the config, else :data:`DEFAULT_DIST_TIMEOUT` (10 minutes; gloo's own
+  default is 30). A collective that a rank does not join within it fails on
+  the other ranks instead of waiting.
+* :func:`restart_count`: how many times torchrun's elastic agent restarted
+  the worker group (``TORCHELASTIC_RESTART_COUNT``); a restarted group
+  resumes from the newest readable checkpoint of the work dir
+  (:mod:`.runner_config`).
+* :class:`CollectiveTimeoutError` and :func:`explain_collective_error`: the
+  error of a collective that timed out or lost its peer, told in one line
+  naming the rank that stopped answering (found through the heartbeats of
+  :class:`mmconvnextv2.engine.hooks.DistWatchdogHook`).
+"""
+import os
+import re
+from typing import Optional
+
+from mmengine.config import Config
+
+__all__ = ['DEFAULT_DIST_TIMEOUT', 'TIMEOUT_ENV', 'dist_timeout',
+           'set_dist_timeout', 'restart_count', 'CollectiveTimeoutError',
+           'explain_collective_error']
+
+#: Seconds a collective may wait for the slowest rank (mmengine's
+#: ``env_cfg.dist_cfg.timeout``); gloo's default is 1800.
+DEFAULT_DIST_TIMEOUT = 600
+TIMEOUT_ENV = 'MMCNV2_DIST_TIMEOUT'
+RESTART_ENV = 'TORCHELASTIC_RESTART_COUNT'
+
+_COLLECTIVE_FAILURE = re.compile(
+    r'timed out|timeout|connection closed by peer|connection reset by peer|'
+    r'broken pipe|pair closure|socket closed', re.IGNORECASE)
+
+
+class CollectiveTimeoutError(RuntimeError):
+    """A collective operation timed out or lost a peer rank.
+
+    ``report`` is False on the ranks that leave the one-line report to a
+    lower rank (so that a run prints it once)."""
+
+    def __init__(self, message: str, report: bool = True) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+def dist_timeout(cfg: Config) -> int:
+    """The collective timeout of ``cfg`` in seconds (see the module doc).
+
+    Raises:
+        ValueError: ``MMCNV2_DIST_TIMEOUT`` or the config key is not a
+            positive number.
+    """
+    env = os.environ.get(TIMEOUT_ENV, '').strip()
+    dist_cfg = (cfg.get('env_cfg') or {}).get('dist_cfg') or {}
+    value, source = (env, TIMEOUT_ENV) if env else (
+        dist_cfg.get('timeout', DEFAULT_DIST_TIMEOUT),
+        'env_cfg.dist_cfg.timeout')
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if seconds <= 0:
+        raise ValueError(f'{source} must be a positive number of seconds, '
+                         f'got {value!r}')
+    return max(1, int(round(seconds)))
+
+
+def set_dist_timeout(cfg: Config) -> int:
+    """Write :func:`dist_timeout` into ``cfg.env_cfg.dist_cfg.timeout`` (which
+    mmengine passes to ``init_process_group``); return it."""
+    seconds = dist_timeout(cfg)
+    env_cfg = cfg.get('env_cfg')
+    if env_cfg is None:
+        env_cfg = cfg.env_cfg = dict()
+    dist_cfg = env_cfg.get('dist_cfg')
+    if dist_cfg is None:
+        dist_cfg = env_cfg['dist_cfg'] = dict()
+    dist_cfg['timeout'] = seconds
+    return seconds
+
+
+def restart_count() -> int:
+    """How often torchrun restarted this worker group (0: first start)."""
+    try:
+        return int(os.environ.get(RESTART_ENV, '0') or 0)
+    except ValueError:
+        return 0
+
+
+def is_collective_failure(err: BaseException) -> bool:
+    """Whether ``err`` looks like a collective that timed out or whose peer
+    went away (gloo, NCCL and the c10d store raise RuntimeErrors)."""
+    import torch.distributed as torch_dist
+    if isinstance(err, getattr(torch_dist, 'DistError', ())):
+        return True
+    return isinstance(err, RuntimeError) and bool(
+        _COLLECTIVE_FAILURE.search(str(err)))
+
+
+def explain_collective_error(err: BaseException
+                             ) -> Optional[CollectiveTimeoutError]:
+    """The one-line :class:`CollectiveTimeoutError` for ``err`` if it is a
+    failed collective of a run watched by ``DistWatchdogHook``, else None."""
+    if isinstance(err, CollectiveTimeoutError):
+        return err
+    if not is_collective_failure(err):
+        return None
+    from .hooks.dist_watchdog_hook import DistWatchdogHook
+    watchdog = DistWatchdogHook.active
+    if watchdog is None:
+        return None
+    return watchdog.explain(err)

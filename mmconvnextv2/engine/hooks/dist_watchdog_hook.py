@@ -1,0 +1,214 @@
+"""Name the rank that stopped answering when a collective times out.
+
+With several processes, :class:`DistWatchdogHook` runs a heartbeat thread in
+every rank: every ``interval`` seconds it writes a counter and the current
+iteration into the process group's store. When a collective fails (it timed
+out, ``env_cfg.dist_cfg.timeout`` / ``MMCNV2_DIST_TIMEOUT``, or its peer went
+away), :meth:`DistWatchdogHook.explain` reads the counters twice and names the
+ranks whose counter stopped: a process that was stopped or killed also stops
+its heartbeat thread. ``tools/train.py`` prints that as one line (the lowest
+rank that still answers prints it, the others exit quietly).
+
+Under torchrun, a stopped rank on this host is killed right after the report,
+so that the elastic agent restarts the group at once (it would otherwise wait
+30 s for the stopped process to end before killing it itself).
+"""
+import os
+import signal
+import socket
+import threading
+import time
+from datetime import timedelta
+from typing import ClassVar, Dict, List, Optional, Tuple
+
+import torch.distributed as torch_dist
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.registry import HOOKS
+
+from ..distributed import (RESTART_ENV, TIMEOUT_ENV, CollectiveTimeoutError,
+                           DEFAULT_DIST_TIMEOUT)
+
+__all__ = ['DistWatchdogHook']
+
+_PREFIX = 'mmcnv2/heartbeat/'
+Beat = Tuple[int, int, str, int]  # counter, iteration, host, pid
+
+
+def _default_store():
+    """The default process group's store, or None."""
+    getter = getattr(torch_dist.distributed_c10d, '_get_default_store', None)
+    try:
+        return getter() if getter else None
+    except Exception:  # no default group, or a backend without a store
+        return None
+
+
+@HOOKS.register_module()
+class DistWatchdogHook(Hook):
+    """Heartbeats of every rank, read when a collective fails.
+
+    Args:
+        interval: Seconds between heartbeats; default a tenth of the
+            collective timeout, within 0.5 to 5 s.
+    """
+
+    priority = 'VERY_HIGH'
+    #: The hook of the run in progress (for :func:`explain_collective_error`).
+    active: ClassVar[Optional['DistWatchdogHook']] = None
+
+    def __init__(self, interval: Optional[float] = None) -> None:
+        self.interval = interval
+        self.iteration = 0
+        self.timeout = DEFAULT_DIST_TIMEOUT
+        self._store = None
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self._rank, self._world = 0, 1
+
+    # ------------------------------------------------------------ heartbeat
+    def before_run(self, runner) -> None:
+        if not (torch_dist.is_available() and torch_dist.is_initialized()):
+            return
+        self._world = torch_dist.get_world_size()
+        self._store = _default_store()
+        if self._world < 2 or self._store is None:
+            return
+        self._rank = torch_dist.get_rank()
+        dist_cfg = (runner.cfg.get('env_cfg') or {}).get('dist_cfg') or {}
+        self.timeout = float(dist_cfg.get('timeout', DEFAULT_DIST_TIMEOUT))
+        if self.interval is None:
+            self.interval = min(5.0, max(0.5, self.timeout / 10))
+        self._stop.clear()
+        self._beat(0)
+        self._thread = threading.Thread(target=self._beat_loop, daemon=True,
+                                        name='mmcnv2-heartbeat')
+        self._thread.start()
+        DistWatchdogHook.active = self
+
+    def _beat(self, counter: int) -> None:
+        self._store.set(
+            f'{_PREFIX}{self._rank}',
+            f'{counter} {self.iteration} {socket.gethostname()} {os.getpid()}')
+
+    def _beat_loop(self) -> None:
+        counter = 0
+        while not self._stop.wait(self.interval):
+            counter += 1
+            try:
+                self._beat(counter)
+            except Exception:  # the store is gone: the run is ending
+                return
+
+    def before_train_iter(self, runner, batch_idx: int,
+                          data_batch=None) -> None:
+        self.iteration = runner.iter + 1
+
+    def after_run(self, runner) -> None:
+        self._stop.set()
+        if DistWatchdogHook.active is self:
+            DistWatchdogHook.active = None
+
+    # ------------------------------------------------------------ diagnosis
+    def _read(self) -> Dict[int, Optional[Beat]]:
+        """Every rank's last heartbeat (None: none readable)."""
+        beats: Dict[int, Optional[Beat]] = {}
+        for rank in range(self._world):
+            key = f'{_PREFIX}{rank}'
+            try:
+                if not self._store.check([key]):
+                    beats[rank] = None
+                    continue
+                count, it, host, pid = self._store.get(key).decode().split()
+                beats[rank] = (int(count), int(it), host, int(pid))
+            except Exception:
+                beats[rank] = None
+        return beats
+
+    def _read_twice(self) -> Tuple[Dict, Dict]:
+        """Heartbeats now and ``2.5 * interval`` later, within a bounded
+        time even when the store does not answer."""
+        found: List[Dict] = []
+
+        def read() -> None:
+            try:
+                self._store.set_timeout(timedelta(seconds=5))
+            except Exception:
+                pass
+            found.append(self._read())
+            time.sleep(2.5 * self.interval)
+            found.append(self._read())
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        reader.join(12 + 2.5 * self.interval)
+        none = {rank: None for rank in range(self._world)}
+        return (found[0] if found else none,
+                found[1] if len(found) > 1 else none)
+
+    def explain(self, err: BaseException) -> CollectiveTimeoutError:
+        """The one-line error for the failed collective ``err``."""
+        first, second = self._read_twice()
+        silent = [r for r in range(self._world) if r != self._rank and (
+            second[r] is None or first[r] is None
+            or second[r][0] == first[r][0])]
+        answering = [r for r in range(self._world) if r not in silent]
+        report = not answering or self._rank == min(answering)
+        timed_out = 'time' in str(err).lower()
+        where = f'at iteration {self.iteration}' if self.iteration else \
+            'before training'
+        limit = (f'{self.timeout:g} s collective timeout '
+                 f'(env_cfg.dist_cfg.timeout, {TIMEOUT_ENV})')
+        if silent:
+            names = ', '.join(map(str, silent))
+            how = (f'no reply within the {limit}' if timed_out else
+                   f'its connection closed; {limit}')
+            message = (f'rank{"s" if len(silent) > 1 else ""} {names} '
+                       f'stopped answering {where}: {how}')
+            killed = self._kill_local(silent, second) if report else []
+            if killed:
+                message += ('; killed its stopped process '
+                            f'{", ".join(map(str, killed))} on this host so '
+                            'that torchrun restarts now')
+        else:
+            iters = {r: b[1] for r, b in second.items() if b is not None}
+            behind = [r for r, it in iters.items()
+                      if it < max(iters.values())] if iters else []
+            detail = (f'; rank {", ".join(map(str, behind))} behind at '
+                      f'iteration {min(iters[r] for r in behind)}'
+                      if behind else '')
+            first_line = str(err).strip().splitlines()[0] if str(
+                err).strip() else type(err).__name__
+            message = (f'a collective failed {where} ({limit}) while every '
+                       f'rank still answers{detail}: {first_line}')
+        if report:
+            print_log(message, logger='current', level=40)
+        return CollectiveTimeoutError(message, report=report)
+
+    def _kill_local(self, ranks: List[int],
+                    beats: Dict[int, Optional[Beat]]) -> List[int]:
+        """SIGKILL the stopped processes of ``ranks`` that run on this host,
+        under torchrun only; return their pids."""
+        if RESTART_ENV not in os.environ:
+            return []
+        here, killed = socket.gethostname(), []
+        for rank in ranks:
+            beat = beats.get(rank)
+            if beat is None or beat[2] != here or not _is_stopped(beat[3]):
+                continue
+            try:
+                os.kill(beat[3], signal.SIGKILL)
+                killed.append(beat[3])
+            except OSError:
+                pass
+        return killed
+
+
+def _is_stopped(pid: int) -> bool:
+    """Whether process ``pid`` is stopped (state T or t in /proc)."""
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            state = f.read().rsplit(')', 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state in ('T', 't')
