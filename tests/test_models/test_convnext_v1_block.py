@@ -118,7 +118,7 @@ def test_v1_fcmae_config_is_the_v2_twin():
     assert v1.to_dict() == v2.to_dict()
 
 
-def test_fcmae_pretrains_a_v1_encoder():
+def test_fcmae_pretrains_a_v1_encoder(tmp_path):
     cfg = Config.fromfile(osp.join(ROOT, V1_FCMAE))
     cfg.model.backbone.arch = TINY_ARCH
     cfg.model.neck.in_channels = 32
@@ -135,3 +135,13 @@ def test_fcmae_pretrains_a_v1_encoder():
     assert torch.isfinite(loss)
     loss.backward()
     assert model.backbone.stages[0][0].gamma.grad is not None
+    # its checkpoint initialises a V1 backbone for fine-tuning
+    with torch.no_grad():
+        model.backbone.stages[2][1].gamma.normal_()
+    torch.save({'state_dict': model.state_dict()}, tmp_path / 'fcmae_v1.pth')
+    finetune = ConvNeXtV2(arch=TINY_ARCH, block_type='v1', init_cfg=dict(
+        type='Pretrained', checkpoint=str(tmp_path / 'fcmae_v1.pth'),
+        prefix='backbone.'))
+    finetune.init_weights()
+    for name, value in model.backbone.state_dict().items():
+        assert torch.equal(finetune.state_dict()[name], value), name
