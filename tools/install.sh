@@ -43,10 +43,20 @@ log "torch"
 "${PIP[@]}" install -q "${TORCH_PINS[@]}" "$SETUPTOOLS_PIN"
 
 torch_tag=$("$VENV/bin/python" -c 'import torch; print(torch.__version__.split("+")[0])')
-wheel_dir="$CACHE/mmcv-$MMCV_VERSION-torch$torch_tag"
+# CUDA ops when torch is a CUDA build, a GPU is visible and nvcc is there
+# (MMCV_CUDA=0/1 overrides); the wheel is cached per kind, apart from the CPU one.
+torch_cuda=$("$VENV/bin/python" -c 'import torch; print(torch.version.cuda or "" if torch.cuda.is_available() else "")')
+if [ "${MMCV_CUDA:-auto}" = 1 ] || { [ "${MMCV_CUDA:-auto}" = auto ] && [ -n "$torch_cuda" ] \
+    && command -v "${CUDA_HOME:-/usr/local/cuda}/bin/nvcc" nvcc >/dev/null 2>&1; }; then
+  ops_kind="cu${torch_cuda//./}"; ops_device=cuda
+  export FORCE_CUDA=1
+else
+  ops_kind=cpu; ops_device=cpu
+fi
+wheel_dir="$CACHE/mmcv-$MMCV_VERSION-torch$torch_tag-$ops_kind"
 wheel=$(ls "$wheel_dir"/mmcv-"$MMCV_VERSION"-*.whl 2>/dev/null | head -n 1 || true)
 if [ -z "$wheel" ]; then
-  log "building mmcv $MMCV_VERSION with CPU ops (about 2 minutes on 2 cores)"
+  log "building mmcv $MMCV_VERSION with $ops_kind ops (about 2 minutes on 2 cores for CPU ops)"
   src=$(mktemp -d)
   "${PIP[@]}" download -q --no-deps --no-build-isolation --no-binary :all: \
       "mmcv==$MMCV_VERSION" -d "$src"
@@ -74,12 +84,14 @@ log "OpenMMLab packages and mmconvnextv2 (editable, with test and export extras)
 "${PIP[@]}" install -q "${OPENMMLAB_PINS[@]}" "$SETUPTOOLS_PIN"
 # export extra: onnx 1.23.2 + onnxruntime 1.32.0, the versions tested here
 # (tools/deployment/export_onnx.py and its parity tests)
-"${PIP[@]}" install -q -e "$ROOT[tests,export]" "$SETUPTOOLS_PIN" \
+"${PIP[@]}" install -q -e "$ROOT[tests,export,docs]" "$SETUPTOOLS_PIN" \
     onnx==1.23.2 onnxruntime==1.32.0 "${PACKAGING_PINS[@]}"
 # mmdet's requirements can upgrade setuptools silently: pin it again.
 "${PIP[@]}" install -q "$SETUPTOOLS_PIN"
 
 "$VENV/bin/python" -c 'import mmcv.ops, mmdet, mmseg, mmpretrain, mmconvnextv2; print("stack OK")'
+# the compiled ops run (on CUDA tensors for a CUDA build) and agree with torchvision
+"$VENV/bin/python" -m mmconvnextv2.utils.ops_check --device "$ops_device"
 "$VENV/bin/mim" --version >/dev/null
 touch "$VENV/.installed"
 log "done in $(( $(date +%s) - start )) s"
