@@ -135,13 +135,14 @@ def run_tool(tool: str, args: Sequence[Any] = (), log: Optional[str] = None,
 def capture_tool(tool: str, args: Sequence[Any] = (),
                  threads: Optional[int] = None,
                  env: Optional[Dict[str, str]] = None,
-                 timeout: Optional[float] = None, cwd: Optional[str] = None
-                 ) -> 'subprocess.CompletedProcess[str]':
+                 timeout: Optional[float] = None, cwd: Optional[str] = None,
+                 **popen: Any) -> 'subprocess.CompletedProcess[str]':
     """Run a tool to its end with stdout and stderr captured apart (for
-    callers that read the last error line); never raises on its status."""
+    callers that read the last error line); never raises on its status.
+    ``popen``: further ``subprocess.run`` arguments (e.g. ``preexec_fn``)."""
     return subprocess.run(tool_command(tool, args), cwd=cwd or repo_root(),
                           env=child_env(threads, env), capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, **popen)
 
 
 @dataclass

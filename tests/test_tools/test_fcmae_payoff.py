@@ -1,14 +1,14 @@
-"""The FCMAE payoff study: schedule stretching, statistics, and the whole
-study in a reduced mode (2 budgets, 2 seeds, 2 iterations) through the real
-tools, run twice (the second call reuses every run)."""
+"""tools/analysis_tools/fcmae_payoff.py: the whole study in a reduced mode
+(2 budgets, 2 seeds, 2 iterations) through the real tools, run twice (the
+second call reuses every run). Its parts are tested in tests/test_analysis."""
 import importlib.util
 import json
 import math
 import os.path as osp
-import statistics
 
 import pytest
 
+from mmconvnextv2.analysis.runner import data_options
 from mmconvnextv2.datasets import make_synthetic_data
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -24,51 +24,7 @@ def load_tool():
     return module
 
 
-def test_stretch_schedule_scales_every_iteration_count():
-    tool = load_tool()
-    options = tool.stretch_schedule(FCMAE, 500)  # the config: 1000, 50 warm-up
-    assert options[0] == 'train_cfg.max_iters=500'
-    assert 'param_scheduler.0.end=25' in options
-    assert 'param_scheduler.1.begin=25' in options
-    assert 'param_scheduler.1.end=500' in options
-    assert 'param_scheduler.1.T_max=475' in options
-
-
-def test_stretch_schedule_refuses_epoch_based_configs():
-    tool = load_tool()
-    with pytest.raises(ValueError, match='does not train by iterations'):
-        tool.stretch_schedule(
-            'configs/fcmae/fcmae_convnext-v2-atto_8xb512-amp-coslr-800e_in1k.py',
-            100)
-
-
-def test_summary_and_verdicts():
-    tool = load_tool()
-    runs = [dict(task='seg', budget=b, seed=s, headline={'mIoU': v})
-            for b, s, v in [(0, 0, 30.), (0, 1, 34.), (0, 2, 32.),
-                            (100, 0, 40.), (100, 1, 37.), (100, 2, 43.)]]
-    summary = tool.summarise(runs)
-    cell = summary['seg']['mIoU']['100']
-    assert cell['n'] == 3 and cell['values'] == [40., 37., 43.]
-    assert math.isclose(cell['mean'], statistics.mean([40., 37., 43.]))
-    assert math.isclose(cell['std'], statistics.stdev([40., 37., 43.]))
-    (verdict, ) = tool.verdicts(summary)
-    assert verdict['ahead'] and math.isclose(verdict['gap'], 8.)
-    # a gap within the spread of either arm is not "ahead"
-    runs[3]['headline']['mIoU'] = 20.
-    (verdict, ) = tool.verdicts(tool.summarise(runs))
-    assert not verdict['ahead']
-
-
-def test_headline_metrics():
-    tool = load_tool()
-    assert tool.headline({'mIoU': 50., 'aAcc': 90., 'mAcc': 60.}) == \
-        {'mIoU': 50.}
-    assert tool.headline({'a': 1, 'b': 2.}, ['b']) == {'b': 2.}
-    with pytest.raises(KeyError, match='coco/bbox_mAP'):
-        tool.headline({'mIoU': 1.}, ['coco/bbox_mAP'])
-
-
+@pytest.mark.slow
 def test_reduced_study_end_to_end_and_reuse(tmp_path, capsys):
     tool = load_tool()
     data = tmp_path / 'data'
@@ -77,14 +33,12 @@ def test_reduced_study_end_to_end_and_reuse(tmp_path, capsys):
     work = tmp_path / 'study'
     args = [FCMAE, SEG, '--budgets', '0', '2', '--seeds', '0', '1',
             '--jobs', '2', '--quiet', '--work-dir', str(work),
-            '--pretrain-options', f'train_dataloader.dataset.data_root={data}',
+            '--pretrain-options', *data_options('root', data, ['train']),
             'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
             'train_dataloader.persistent_workers=False',
-            '--finetune-options'] + [
-                f'{split}_dataloader.dataset.data_root={data}/ade'
-                for split in ('train', 'val', 'test')] + [
-                'train_cfg.max_iters=2', 'train_cfg.val_begin=1000',
-                'default_hooks.checkpoint.interval=2']
+            '--finetune-options', *data_options('seg', data),
+            'train_cfg.max_iters=2', 'train_cfg.val_begin=1000',
+            'default_hooks.checkpoint.interval=2']
     study = tool.main(args)
     out = capsys.readouterr().out
     assert '[payoff] 5/5 done' in out and 'left' in out  # progress lines

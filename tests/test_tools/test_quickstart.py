@@ -3,6 +3,8 @@ import importlib.util
 import math
 import os.path as osp
 
+import pytest
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
@@ -14,6 +16,7 @@ def load_quickstart():
     return module
 
 
+@pytest.mark.slow
 def test_quickstart_smoke_end_to_end(tmp_path):
     quickstart = load_quickstart()
     args = ['--smoke', '--quiet', '--work-dir', str(tmp_path / 'qs'),
