@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install quickstart payoff collapse test clean
+.PHONY: install quickstart payoff collapse test docs clean
 
 $(VENV)/.installed: setup.py tools/install.sh
 	bash tools/install.sh
@@ -24,6 +24,9 @@ collapse: install
 
 test: install
 	$(PY) -m pytest tests -q -ra --durations=15 $(PYTEST_ARGS)
+
+docs: install
+	$(PY) -m sphinx -b html -W --keep-going -n docs docs/_build/html
 
 clean:
 	rm -rf work_dirs/quickstart

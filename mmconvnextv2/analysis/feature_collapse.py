@@ -235,8 +235,9 @@ def analyse(models: Dict[str, ConvNeXtV2], images: Sequence[str],
         progress: Show a progress bar over the images.
 
     Returns:
-        ``({label: [{"stage", "block", "distance", "dead"}, ...]},
-        {label: (H, W, C) activation of grid_block})``.
+        ``(distances, grids)``, ``distances`` mapping each label to one
+        dict per block (keys stage, block, distance, dead) and ``grids``
+        each label to the ``(H, W, C)`` activation of ``grid_block``.
     """
     if not images:
         raise ValueError('no images to analyse')
