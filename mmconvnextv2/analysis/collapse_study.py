@@ -15,14 +15,13 @@ measure at every quarter of the pre-training (``trend/``, ``trend.png``).
 import json
 import os
 import os.path as osp
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence
 
 from .feature_collapse import (CheckpointSpec, feature_collapse,
                                markdown_table, quiet_logs, stage_means)
+from .runner import run_tool, say
 
 __all__ = ['V1_CONFIG', 'LABELS', 'run_train', 'trend_budgets',
            'pretrain_options', 'budget_trend', 'plot_trend',
@@ -33,29 +32,23 @@ V1_CONFIG = ('configs/fcmae/'
              'fcmae_convnext-v1-atto_1xb16-coslr-1000i_synthetic-128px.py')
 #: The four backbones, in the order of the tables and plots.
 LABELS = ('V1-random', 'V1-FCMAE', 'V2-random', 'V2-FCMAE')
-_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def run_train(config: str, work_dir: str, options: Sequence[str],
               threads: int = 1) -> float:
-    """Train ``config`` with ``tools/train.py`` in a child process (resuming
-    from the work dir's last checkpoint), output to ``work_dir/tool.log``;
-    return the wall time. The study's only child-process call."""
-    os.makedirs(work_dir, exist_ok=True)
+    """Train ``config`` with ``tools/train.py`` in a child process of the
+    shared runner (resuming from the work dir's last checkpoint), output to
+    ``work_dir/tool.log``; return the wall time. The study's only
+    child-process call.
+
+    Raises:
+        ToolError: The training failed (the message names its log).
+    """
     log = osp.join(work_dir, 'tool.log')
-    cmd = [sys.executable, osp.join(_ROOT, 'tools', 'train.py'), config,
-           '--work-dir', work_dir, '--resume', '--cfg-options', *options]
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads), PYTHONUNBUFFERED='1')
-    print('$ ' + ' '.join(cmd) + f'   (log: {log})', flush=True)
-    start = time.time()
-    with open(log, 'a') as out:
-        code = subprocess.run(cmd, cwd=_ROOT, env=env, stdout=out,
-                              stderr=subprocess.STDOUT).returncode
-    if code:
-        raise RuntimeError(f'training {config} failed (exit {code}); its '
-                           f'output is in {log}')
-    return time.time() - start
+    args = [config, '--work-dir', work_dir, '--resume', '--cfg-options',
+            *options]
+    say(f'$ tools/train.py {" ".join(args)}   (log: {log})')
+    return run_tool('tools/train.py', args, log=log, threads=threads).seconds
 
 
 def trend_budgets(budget: int) -> List[int]:
@@ -96,7 +89,7 @@ def pretrain(runs: Dict[str, Dict], budget: int, seed: int,
             found = find_checkpoint(where, budget)
             if found:
                 done[name] = dict(checkpoint=found, train_s=0., reused=True)
-                print(f'[collapse] {name}: reusing {found}', flush=True)
+                say(f'[collapse] {name}: reusing {found}')
                 break
         else:
             todo[name] = run
@@ -109,8 +102,7 @@ def pretrain(runs: Dict[str, Dict], budget: int, seed: int,
         if found is None:
             raise RuntimeError(f'{name}: training wrote no iter_{budget}.pth '
                                f'in {run["work_dir"]}')
-        print(f'[collapse] {name}: {budget} iterations in {seconds:.0f} s',
-              flush=True)
+        say(f'[collapse] {name}: {budget} iterations in {seconds:.0f} s')
         return dict(checkpoint=found, train_s=seconds, reused=False)
 
     if todo:
@@ -148,7 +140,7 @@ def budget_trend(trained: Dict[str, Dict], budget: int, image_dir: str,
                     specs.append(CheckpointSpec(arm, path, arm.lower()))
             if not specs:
                 continue
-            print(f'[collapse] trend: iteration {b}', flush=True)
+            say(f'[collapse] trend: iteration {b}')
             records = feature_collapse(
                 'atto', specs, image_dir, osp.join(work_dir, 'trend', f'iter_{b}'),
                 num_images=num_images, size=size, tap=tap, seed=seed,
@@ -262,8 +254,8 @@ def collapse_study(v2_config: str, work_dir: str, image_dir: str,
     analysis_start = time.time()
     collapse = {}
     for tap in taps:
-        print(f'[collapse] analysing tap {tap!r} on {num_images} images of '
-              f'{image_dir}', flush=True)
+        say(f'[collapse] analysing tap {tap!r} on {num_images} images of '
+            f'{image_dir}')
         collapse[tap] = feature_collapse(
             'atto', specs, image_dir, osp.join(work_dir, tap),
             num_images=num_images, size=size, tap=tap, seed=seed,
