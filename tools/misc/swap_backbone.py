@@ -2,8 +2,8 @@
 
 Writes a short config that inherits CONFIG (``_base_``) and states only what
 changes: the backbone, every width and stage index that depends on it (found
-by following the backbone's outputs through the model config, see
-``mmconvnextv2/swap.py``), the image normalisation of the ConvNeXt V2
+by following the backbone's outputs through the model config, see the
+``mmconvnextv2.swap`` package), the image normalisation of the ConvNeXt V2
 checkpoints, and AdamW with mmdet's / mmseg's layer-wise lr decay. E.g.::
 
     python tools/misc/swap_backbone.py \\
@@ -25,8 +25,9 @@ from typing import List, Optional, Union
 from mmengine.config import Config
 
 import mmconvnextv2  # noqa: F401  (registers ConvNeXtV2)
-from mmconvnextv2.swap import (SwapError, check_config, render,
+from mmconvnextv2.swap import (SwapError, SwapResult, check_config, render,
                                resolve_config, swap_config)
+from mmconvnextv2.utils import one_line
 
 
 def parse_arch(text: str) -> Union[str, dict]:
@@ -49,7 +50,7 @@ def default_out(config: str, arch: Union[str, dict]) -> str:
     return osp.join('work_dirs', 'swapped', f'{name}_convnext-v2-{tag}.py')
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config', help='an mmdet / mmseg config: a path, or '
                         'mmdet::path/in/its/configs.py / mmseg::...')
@@ -68,19 +69,11 @@ def main(argv: Optional[List[str]] = None) -> int:
                         'on CPU and run one loss step on generated inputs')
     parser.add_argument('--check-size', type=int, default=128,
                         help='image side of the --check inputs')
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
-    out = args.out or default_out(args.config, args.arch)
-    try:
-        path, base = resolve_config(args.config, osp.dirname(osp.abspath(out)))
-        result = swap_config(Config.fromfile(path), base, args.arch,
-                             args.checkpoint, args.lr_decay, args.drop_path_rate)
-    except SwapError as err:
-        print(f'cannot swap {args.config}: {err}', file=sys.stderr)
-        return 2
-    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-    with open(out, 'w') as f:
-        f.write(render(result))
+
+def print_result(out: str, result: SwapResult) -> None:
+    """What was written and changed, and the notes."""
     print(f'wrote {out}')
     print(f'changed ({len(result.changes)}):')
     for change in result.changes:
@@ -92,21 +85,38 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f'  {change.name}: {old} -> {new}')
     for note in result.notes:
         print(f'note: {note}')
-    if not args.check:
-        return 0
+
+
+def run_check(out: str, size: int) -> int:
+    """``--check`` with its one-line report; the exit status."""
     start = time.perf_counter()
     try:
-        report = check_config(out, (args.check_size, args.check_size))
+        report = check_config(out, (size, size))
     except Exception as err:  # noqa: BLE001  (reported, exit status 1)
-        line = str(err).strip().splitlines()
-        print(f'check failed: {type(err).__name__}: {line[0] if line else ""}',
-              file=sys.stderr)
+        print(f'check failed: {one_line(err, with_type=True)}', file=sys.stderr)
         return 1
     losses = ', '.join(f'{k}={v:.3f}' for k, v in report['losses'].items())
     print(f'check: built on CPU, {report["params"] / 1e6:.2f}M parameters, '
           f'weights {report["init"]}; one loss step of {report["trained"]} '
           f'({time.perf_counter() - start:.1f} s): {losses}')
     return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    out = args.out or default_out(args.config, args.arch)
+    try:
+        path, base = resolve_config(args.config, osp.dirname(osp.abspath(out)))
+        result = swap_config(Config.fromfile(path), base, args.arch,
+                             args.checkpoint, args.lr_decay, args.drop_path_rate)
+    except SwapError as err:
+        print(f'cannot swap {args.config}: {err}', file=sys.stderr)
+        return 2
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    with open(out, 'w') as f:
+        f.write(render(result))
+    print_result(out, result)
+    return run_check(out, args.check_size) if args.check else 0
 
 
 if __name__ == '__main__':
