@@ -23,11 +23,10 @@ from typing import ClassVar, Dict, List, Optional, Tuple
 
 import torch.distributed as torch_dist
 from mmengine.hooks import Hook
-from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 
 from ..distributed import (RESTART_ENV, TIMEOUT_ENV, CollectiveTimeoutError,
-                           DEFAULT_DIST_TIMEOUT)
+                           DEFAULT_DIST_TIMEOUT, restart_count)
 
 __all__ = ['DistWatchdogHook']
 
@@ -50,7 +49,7 @@ class DistWatchdogHook(Hook):
 
     Args:
         interval: Seconds between heartbeats; default a tenth of the
-            collective timeout, within 0.5 to 5 s.
+            collective timeout, within 0.5 to 2 s.
     """
 
     priority = 'VERY_HIGH'
@@ -65,6 +64,7 @@ class DistWatchdogHook(Hook):
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
         self._rank, self._world = 0, 1
+        self._prefix = _PREFIX
 
     # ------------------------------------------------------------ heartbeat
     def before_run(self, runner) -> None:
@@ -78,8 +78,9 @@ class DistWatchdogHook(Hook):
         dist_cfg = (runner.cfg.get('env_cfg') or {}).get('dist_cfg') or {}
         self.timeout = float(dist_cfg.get('timeout', DEFAULT_DIST_TIMEOUT))
         if self.interval is None:
-            self.interval = min(5.0, max(0.5, self.timeout / 10))
+            self.interval = min(2.0, max(0.5, self.timeout / 10))
         self._stop.clear()
+        self._prefix = f'{_PREFIX}{restart_count()}/'
         self._beat(0)
         self._thread = threading.Thread(target=self._beat_loop, daemon=True,
                                         name='mmcnv2-heartbeat')
@@ -88,7 +89,7 @@ class DistWatchdogHook(Hook):
 
     def _beat(self, counter: int) -> None:
         self._store.set(
-            f'{_PREFIX}{self._rank}',
+            f'{self._prefix}{self._rank}',
             f'{counter} {self.iteration} {socket.gethostname()} {os.getpid()}')
 
     def _beat_loop(self) -> None:
@@ -114,7 +115,7 @@ class DistWatchdogHook(Hook):
         """Every rank's last heartbeat (None: none readable)."""
         beats: Dict[int, Optional[Beat]] = {}
         for rank in range(self._world):
-            key = f'{_PREFIX}{rank}'
+            key = f'{self._prefix}{rank}'
             try:
                 if not self._store.check([key]):
                     beats[rank] = None
@@ -181,8 +182,6 @@ class DistWatchdogHook(Hook):
                 err).strip() else type(err).__name__
             message = (f'a collective failed {where} ({limit}) while every '
                        f'rank still answers{detail}: {first_line}')
-        if report:
-            print_log(message, logger='current', level=40)
         return CollectiveTimeoutError(message, report=report)
 
     def _kill_local(self, ranks: List[int],

@@ -8,7 +8,8 @@ rank (the ranks agree through an all-reduce of one flag), training stops with
 a :class:`NonFiniteLossError` naming the iteration and the loss terms, or,
 while fewer than ``max_skips`` steps were skipped, the step is skipped (no
 backward pass, no optimizer step) with a warning. A checkpoint is refused if
-the weights it would hold are not finite. fp16 AMP (``AmpOptimWrapper`` with
+the weights it would hold are not finite (checked on every rank, before
+rank 0 writes it). fp16 AMP (``AmpOptimWrapper`` with
 its loss scaler) keeps its own handling: the scaler skips such steps.
 """
 import functools
@@ -185,14 +186,19 @@ class NonFiniteLossHook(Hook):
             f'stopped before the optimizer step{skipped} and {newest} (to '
             f'skip up to K such steps set {SKIPS_KEY}=K or {SKIPS_ENV}=K)')
 
-    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        """Refuse to save weights that are not finite."""
-        state = checkpoint.get('state_dict') or {}
-        bad = [name for name, value in state.items()
+    def before_run(self, runner) -> None:
+        from .random_state_hook import wrap_save_checkpoint
+        wrap_save_checkpoint(runner, lambda: self._check_weights(runner))
+
+    def _check_weights(self, runner) -> None:
+        """Refuse (on every rank) to save weights that are not finite."""
+        model = runner.model.module if is_model_wrapper(runner.model) \
+            else runner.model
+        bad = [name for name, value in model.state_dict().items()
                if isinstance(value, torch.Tensor) and value.is_floating_point()
                and not bool(torch.isfinite(value).all())]
-        if _any_rank(bool(bad), torch.device(
-                'cuda' if torch.cuda.is_available() else 'cpu')):
+        device = next(iter(model.parameters()), torch.empty(0)).device
+        if _any_rank(bool(bad), device):
             raise NonFiniteLossError(
                 f'the weights at iteration {runner.iter + 1} are not finite '
                 f'({", ".join(bad[:3]) or "on another rank"}'

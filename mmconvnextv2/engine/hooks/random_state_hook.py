@@ -11,8 +11,9 @@ each rank keeps its own), and each rank gets its own back on resume.
 Dataloader worker processes (``num_workers > 0``) keep random states of
 their own that are not saved (mmengine seeds them again, see the README).
 """
+import functools
 import random
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import numpy as np
 import torch
@@ -80,6 +81,20 @@ def _rank_buffers(runner) -> Dict[str, torch.Tensor]:
             if name in names and buf.is_floating_point()}
 
 
+def wrap_save_checkpoint(runner, before_save: Callable[[], None]) -> None:
+    """Call ``before_save()`` on every rank whenever ``runner.save_checkpoint``
+    is called (by every rank, as the checkpoint hooks do), before the save,
+    which mmengine runs on rank 0 only (``master_only``): the place for
+    collectives that a checkpoint needs."""
+    save = runner.save_checkpoint
+
+    @functools.wraps(save)
+    def save_checkpoint(*args, **kwargs):
+        before_save()
+        return save(*args, **kwargs)
+    runner.save_checkpoint = save_checkpoint
+
+
 @HOOKS.register_module()
 class RandomStateHook(Hook):
     """Save every rank's random states (and, with several processes, the
@@ -90,26 +105,34 @@ class RandomStateHook(Hook):
     def __init__(self) -> None:
         self._loaded: Optional[dict] = None
         self._buffers: Optional[Dict[str, torch.Tensor]] = None
+        self._gathered: Optional[tuple] = None
+
+    def before_run(self, runner) -> None:
+        if get_world_size() > 1:
+            wrap_save_checkpoint(runner, lambda: self._gather(runner))
+
+    def _gather(self, runner) -> None:
+        """Every rank's random states and buffers (on every rank)."""
+        states: List[dict] = all_gather_object(_get_random_state())
+        buffers: List[Optional[dict]] = all_gather_object(
+            None if get_rank() == 0 else _rank_buffers(runner))
+        self._gathered = (states, buffers)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        state = _get_random_state()
-        checkpoint['random_state'] = state  # rank 0's (one process: its own)
-        if get_world_size() == 1:
-            return
-        # every rank gets here (Runner.save_checkpoint runs on all of them)
-        states: List[dict] = all_gather_object(state)
+        gathered, self._gathered = self._gathered, None
+        checkpoint['random_state'] = _get_random_state()
+        if gathered is None:
+            return  # one process (or a save outside save_checkpoint)
+        states, buffers = gathered
         checkpoint['random_state'] = states[0]
         checkpoint['random_states'] = states
-        mine = _rank_buffers(runner)
-        gathered: List[Optional[dict]] = all_gather_object(
-            None if get_rank() == 0 else mine)
         reference = checkpoint.get('state_dict') or {}
         checkpoint['rank_buffers'] = [
-            None if buffers is None else {
-                name: value for name, value in buffers.items()
+            None if own is None else {
+                name: value for name, value in own.items()
                 if name not in reference or not torch.equal(
                     value, reference[name].to(value.device))}
-            for buffers in gathered]
+            for own in buffers]
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         world, rank = get_world_size(), get_rank()
