@@ -31,9 +31,12 @@ extensions = [
 
 source_suffix = {'.md': 'markdown', '.rst': 'restructuredtext'}
 root_doc = 'index'
-exclude_patterns = ['_build', '_generated', 'Thumbs.db', '.DS_Store']
-# docs/collapse/ is written by the feature-collapse study: its study.md is a
-# page of the site (user_guides/feature_collapse.md links it).
+# docs/collapse/ is written by the feature-collapse study: not pages of their
+# own; user_guides/feature_collapse.md shows what it holds (docs/_ext).
+# swap_backbone_families.md is written by swap_backbone_table.py (no title of
+# its own): user_guides/swap_families.md includes it.
+exclude_patterns = ['_build', '_generated', 'collapse',
+                    'swap_backbone_families.md', 'Thumbs.db', '.DS_Store']
 
 myst_enable_extensions = ['colon_fence', 'deflist']
 myst_heading_anchors = 3
@@ -41,6 +44,9 @@ myst_heading_anchors = 3
 # Google-style docstrings (``Args:``, ``Returns:``) through napoleon.
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
+# ``Attributes:`` as fields of the class, not as second descriptions of the
+# attributes autodoc documents anyway (dataclass fields)
+napoleon_use_ivar = True
 autodoc_member_order = 'bysource'
 autodoc_typehints = 'description'
 autodoc_default_options = {'undoc-members': True}

@@ -5,6 +5,11 @@ time, so that they cannot fall behind it.
   ``model-index.yml`` imports (config, schedule, parameters, FLOPs, the
   reported metrics and where they come from, weights), included by
   ``model_zoo.md``.
+* ``_generated/collapse.md``: what the feature-collapse study
+  (``make collapse``) left in ``docs/collapse/`` (its ``study.md`` and
+  pictures), or a line saying it is not there yet; included by
+  ``user_guides/feature_collapse.md``. The folder is written by the study,
+  so its files are not pages of their own.
 * ``_generated/api_<package>.md``: an ``automodule`` block for every module
   of a public package of ``mmconvnextv2``, included by ``api/<package>.md``;
   a module added to a package appears in its page without editing the docs.
@@ -15,6 +20,9 @@ stays incremental.
 import os
 import os.path as osp
 import pkgutil
+import re
+import types
+import warnings
 from typing import Any, Dict, List, Optional
 
 import yaml
@@ -127,6 +135,51 @@ def model_zoo_markdown(root: str = ROOT) -> str:
     return '\n'.join(lines)
 
 
+# ------------------------------------------------------------ collapse study
+_MD_LINK = re.compile(r'(!?)\[([^\]]*)\]\(([^)\s]+)\)')
+
+
+def collapse_markdown(folder: str = osp.join(DOCS, 'collapse')) -> str:
+    """The study's ``study.md`` with its links made to work from
+    ``user_guides/`` (pictures of the folder shown, other files named),
+    then every picture of the folder it does not show; a note when the
+    folder holds nothing yet."""
+    if not osp.isdir(folder):
+        return ('The study has not been copied into `docs/collapse/` yet: '
+                'run `make collapse` (see above).\n')
+    lines, shown = [], set()
+    study = osp.join(folder, 'study.md')
+
+    def relink(match: 're.Match') -> str:
+        bang, text, target = match.groups()
+        if re.match(r'^[a-z][a-z0-9+.-]*:', target) or target.startswith('#'):
+            return match[0]
+        local = osp.normpath(osp.join(folder, target))
+        if bang and osp.isfile(local):
+            shown.add(osp.relpath(local, folder))
+            return f'![{text}](../collapse/{osp.relpath(local, folder)})'
+        return f'{text} (`docs/collapse/{target}`)' if text else \
+            f'`docs/collapse/{target}`'
+
+    if osp.isfile(study):
+        with open(study, encoding='utf-8') as f:
+            text = f.read()
+        # its headings sit below the guide's section
+        text = re.sub(r'^(#{1,5}) ', lambda m: '#' + m[1] + ' ', text,
+                      flags=re.M)
+        lines.append(_MD_LINK.sub(relink, text))
+    pictures = []
+    for base, _, names in os.walk(folder):
+        pictures += sorted(osp.relpath(osp.join(base, n), folder)
+                           for n in names if n.endswith('.png'))
+    for picture in sorted(p for p in pictures if p not in shown):
+        lines += ['', f'![{picture}](../collapse/{picture})', '',
+                  f'`docs/collapse/{picture}`', '']
+    if not lines:
+        return 'The study has not been copied into `docs/collapse/` yet.\n'
+    return '\n'.join(lines) + '\n'
+
+
 # ----------------------------------------------------------------- API pages
 def public_modules(package: str) -> List[str]:
     """``mmconvnextv2.<package>`` and every module below it, sorted, the
@@ -175,6 +228,7 @@ def generate(app: Any = None) -> None:
     """``builder-inited``: write every generated page."""
     write_if_changed(osp.join(GENERATED, 'model_zoo.md'),
                      model_zoo_markdown())
+    write_if_changed(osp.join(GENERATED, 'collapse.md'), collapse_markdown())
     for package in API_PACKAGES:
         write_if_changed(osp.join(GENERATED, f'api_{package}.md'),
                          api_markdown(package))
@@ -249,6 +303,15 @@ def _external_or_undocumented(node: Any, contnode: Any,
         name = name[len(here) + 1:]
     head, _, rest = name.partition('.')
     if not hasattr(module, head):
+        # ``nn.Module`` in an annotation prints as ``Module``: a name of a
+        # module the referring module imports (``nn``), from another project
+        with warnings.catch_warnings():  # numpy's deprecated aliases
+            warnings.simplefilter('ignore')
+            for value in list(vars(module).values()):
+                if isinstance(value, types.ModuleType) and not rest and \
+                        not value.__name__.startswith('mmconvnextv2') and \
+                        isinstance(getattr(value, head, None), type):
+                    return contnode
         return None
     obj = getattr(module, head)
     owner = getattr(obj, '__module__', None) or getattr(obj, '__name__', '')
