@@ -10,6 +10,10 @@ script only builds mmengine's Runner and calls ``train()``. Examples::
 
 On SIGTERM or SIGUSR1 training finishes the current iteration, saves a
 checkpoint and exits with status 75 (``--resume`` continues from it).
+Under torchrun (tools/dist_train.sh) a restarted worker group resumes by
+itself; a NaN/Inf loss stops training (``max_nonfinite_skips=K`` skips up to
+K steps) and a rank that stops answering fails the run after the collective
+timeout (``MMCNV2_DIST_TIMEOUT``, default 600 s) with one line naming it.
 Checkpoint, dataset-config, resume and corrupt-image errors are printed
 as one line.
 """
@@ -21,6 +25,7 @@ from mmengine.config import Config
 
 import mmconvnextv2  # noqa: F401  (registers our modules)
 from mmconvnextv2.datasets import check_dataset_config
+from mmconvnextv2.engine.distributed import remember_fatal_error
 from mmconvnextv2.utils import exit_on_reported_errors
 from mmconvnextv2.runtime import (add_common_arguments, build_runner,
                                   enable_amp, load_config, parse_tool_args,
@@ -78,7 +83,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         if problems:
             sys.exit(f'error: {len(problems)} problem(s) in the data (listed '
                      'above); nothing was trained')
-    with exit_on_reported_errors():
+    with exit_on_reported_errors(), remember_fatal_error(cfg.work_dir):
         build_runner(cfg).train()
 
 

@@ -13,22 +13,32 @@
   error of a collective that timed out or lost its peer, told in one line
   naming the rank that stopped answering (found through the heartbeats of
   :class:`mmconvnextv2.engine.hooks.DistWatchdogHook`).
+* :func:`remember_fatal_error` and :func:`check_previous_failure`: torchrun
+  restarts a worker group whatever made it fail; a restart cannot mend a
+  reported error that is not a lost rank (bad data, a NaN loss, an
+  unreadable checkpoint), so rank 0 writes it to ``.failed_run`` in the
+  work dir and the restarted group stops at once with it
+  (:class:`RepeatedFailureError`) instead of training into it again.
 """
 import os
+import os.path as osp
 import re
-from typing import Optional
+from contextlib import contextmanager
+from typing import Iterator, Optional
 
 from mmengine.config import Config
 
 __all__ = ['DEFAULT_DIST_TIMEOUT', 'TIMEOUT_ENV', 'dist_timeout',
            'set_dist_timeout', 'restart_count', 'CollectiveTimeoutError',
-           'explain_collective_error']
+           'explain_collective_error', 'RepeatedFailureError',
+           'remember_fatal_error', 'check_previous_failure']
 
 #: Seconds a collective may wait for the slowest rank (mmengine's
 #: ``env_cfg.dist_cfg.timeout``); gloo's default is 1800.
 DEFAULT_DIST_TIMEOUT = 600
 TIMEOUT_ENV = 'MMCNV2_DIST_TIMEOUT'
 RESTART_ENV = 'TORCHELASTIC_RESTART_COUNT'
+FAILED_MARK = '.failed_run'
 
 _COLLECTIVE_FAILURE = re.compile(
     r'timed out|timeout|connection closed by peer|connection reset by peer|'
@@ -44,6 +54,15 @@ class CollectiveTimeoutError(RuntimeError):
     def __init__(self, message: str, report: bool = True) -> None:
         super().__init__(message)
         self.report = report
+
+
+class RepeatedFailureError(RuntimeError):
+    """The worker group that torchrun restarted had stopped with an error
+    that a restart cannot mend."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.report = os.environ.get('RANK', '0') == '0'
 
 
 def dist_timeout(cfg: Config) -> int:
@@ -113,3 +132,51 @@ def explain_collective_error(err: BaseException
     if watchdog is None:
         return None
     return watchdog.explain(err)
+
+
+@contextmanager
+def remember_fatal_error(work_dir: Optional[str]) -> Iterator[None]:
+    """Under torchrun, record a reported error other than a lost rank in
+    ``work_dir/.failed_run`` (rank 0), then let it go on."""
+    from ..utils.errors import one_line, reported_errors
+    try:
+        yield
+    except reported_errors() as err:
+        if (work_dir and RESTART_ENV in os.environ
+                and os.environ.get('RANK', '0') == '0'
+                and not isinstance(err, (CollectiveTimeoutError,
+                                         RepeatedFailureError))):
+            from ..utils.fileio import write_atomically
+            try:
+                write_atomically(osp.join(work_dir, FAILED_MARK),
+                                 one_line(err))
+            except OSError:
+                pass
+        raise
+
+
+def check_previous_failure(work_dir: Optional[str]) -> None:
+    """Under torchrun: on the first start forget an earlier run's failure;
+    after a restart stop if the group before it recorded one.
+
+    Raises:
+        RepeatedFailureError: the previous group's error, in one line.
+    """
+    if not work_dir or RESTART_ENV not in os.environ:
+        return
+    path = osp.join(work_dir, FAILED_MARK)
+    if restart_count() == 0:
+        if os.environ.get('RANK', '0') == '0' and osp.exists(path):
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+        return
+    if not osp.isfile(path):
+        return
+    with open(path) as f:
+        reason = f.read().strip()
+    raise RepeatedFailureError(
+        f'the worker group before restart {restart_count()} stopped with '
+        f'"{reason}"; a restart cannot mend that, so this one stops too '
+        '(fix it, then start again with --resume)')

@@ -18,7 +18,9 @@ configs need no change):
   worker seeds then come from a new seed when the config sets none, so the
   resumed run would see its data in another order. A worker group that
   torchrun restarted (``TORCHELASTIC_RESTART_COUNT`` > 0) resumes from the
-  newest readable checkpoint of the work dir, ``--resume`` or not.
+  newest readable checkpoint of the work dir, ``--resume`` or not, unless
+  the group before it stopped with an error a restart cannot mend
+  (:func:`check_previous_failure`).
 """
 import os.path as osp
 
@@ -26,7 +28,8 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 
 from ..utils.config import config_dicts
-from .distributed import restart_count, set_dist_timeout
+from .distributed import (check_previous_failure, restart_count,
+                          set_dist_timeout)
 from .hooks.nonfinite_loss_hook import nonfinite_skips
 from .resume import (check_resume_checkpoint, checkpoint_seed,
                      find_resume_checkpoint, remove_stale_temporaries)
@@ -113,6 +116,8 @@ def _resume_after_restart(cfg: Config) -> bool:
 
 
 def _choose_resume_checkpoint(cfg: Config) -> None:
+    if cfg.get('train_cfg'):
+        check_previous_failure(cfg.get('work_dir'))
     if restart_count() and cfg.get('train_cfg') and \
             _resume_after_restart(cfg):
         return

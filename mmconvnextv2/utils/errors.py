@@ -33,13 +33,14 @@ def reported_errors() -> Tuple[Type[BaseException], ...]:
     from ..checkpoint.io import CheckpointMismatchError, CheckpointReadError
     from ..datasets.checks import DatasetConfigError
     from ..datasets.transforms import CorruptImageError
-    from ..engine.distributed import CollectiveTimeoutError
+    from ..engine.distributed import (CollectiveTimeoutError,
+                                      RepeatedFailureError)
     from ..engine.hooks.nonfinite_loss_hook import NonFiniteLossError
     from ..engine.resume import ResumeError
     from .fileio import AtomicWriteError
     return (CheckpointReadError, CheckpointMismatchError, DatasetConfigError,
             AtomicWriteError, CorruptImageError, ResumeError,
-            NonFiniteLossError, CollectiveTimeoutError)
+            NonFiniteLossError, CollectiveTimeoutError, RepeatedFailureError)
 
 
 @contextmanager

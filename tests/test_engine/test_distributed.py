@@ -6,7 +6,10 @@ the heads, 8 iterations, a checkpoint every 2):
   itself and ends with the weights of the uninterrupted 2-process run;
 * two "nodes" of one process each on localhost == one node of two;
 * one rank SIGSTOPped -> one error line naming it within the (short)
-  collective timeout, then the restarted group resumes and finishes.
+  collective timeout, then the restarted group resumes and finishes;
+* a NaN loss on one rank: skipped on every rank (no backward pass, DDP
+  stays in step), then a second one stops the run with one error naming the
+  rank, and the restarted group stops at once instead of training into it.
 """
 import os
 import os.path as osp
@@ -25,6 +28,7 @@ import torch
 from mmconvnextv2.analysis.runner import child_env, repo_root
 from mmconvnextv2.datasets import make_synthetic_data
 from mmconvnextv2.runtime import trust_mmengine_checkpoints
+from test_nonfinite_loss import INJECT
 
 SEG = osp.join(repo_root(),
                'configs/upernet/upernet_convnext-v2-atto_synthetic-128x128.py')
@@ -139,10 +143,32 @@ def worker_pid(work_dir: str, rank: int) -> Optional[int]:
     return None
 
 
-def final_state(work_dir: str) -> Dict[str, torch.Tensor]:
+def final_checkpoint(work_dir: str) -> dict:
     trust_mmengine_checkpoints()
     path = osp.join(work_dir, f'iter_{ITERS}.pth')
-    return torch.load(path, map_location='cpu')['state_dict']
+    return torch.load(path, map_location='cpu')
+
+
+def final_state(work_dir: str) -> Dict[str, torch.Tensor]:
+    return final_checkpoint(work_dir)['state_dict']
+
+
+def same_rank_states(a: dict, b: dict) -> bool:
+    """Whether two checkpoints hold the same random states and buffers of
+    every rank."""
+    if len(a['random_states']) != len(b['random_states']):
+        return False
+    for x, y in zip(a['random_states'], b['random_states']):
+        if not torch.equal(x['torch'], y['torch']) or \
+                x['python'] != y['python'] or \
+                not torch.equal(x['numpy'][1], y['numpy'][1]):
+            return False
+    for x, y in zip(a['rank_buffers'], b['rank_buffers']):
+        if (x is None) != (y is None) or (x and (
+                x.keys() != y.keys()
+                or any(not torch.equal(x[k], y[k]) for k in x))):
+            return False
+    return True
 
 
 def compare(a: Dict[str, torch.Tensor],
@@ -160,44 +186,58 @@ def trained(output: str) -> List[int]:
 
 
 @pytest.fixture(scope='module')
-def reference(config, tmp_path_factory) -> Dict[str, torch.Tensor]:
-    """The uninterrupted 2-process run."""
+def reference(config, tmp_path_factory) -> dict:
+    """The final checkpoint of the uninterrupted 2-process run."""
     work_dir = str(tmp_path_factory.mktemp('reference'))
     run = Launch(config, work_dir, 2, free_port())
     assert run.wait() == 0, run.output[-4000:]
     assert trained(run.output) == list(range(1, ITERS + 1))
-    return final_state(work_dir)
+    return final_checkpoint(work_dir)
 
 
-def test_sigkill_one_worker_restarts_and_resumes_exactly(
+def test_sigkill_workers_restart_and_resume_exactly(
         config, reference, tmp_path):
+    """Rank 1 killed after iteration 3, then rank 0 (which hosts the
+    group's store) after iteration 6 of the restarted group, perhaps while
+    it writes iter_6.pth."""
     work_dir = str(tmp_path / 'killed')
+    kills = [(3, 1), (6, 0)]  # (after iteration, rank)
     killed: List[float] = []
 
-    def kill_after_iteration_5(line: str) -> None:
-        if not killed and f'Iter(train) [5/{ITERS}]' in line:
-            pid = worker_pid(work_dir, 1)
-            assert pid is not None
-            os.kill(pid, signal.SIGKILL)
-            killed.append(time.time())
+    def kill(line: str) -> None:
+        if len(killed) < len(kills):
+            after, rank = kills[len(killed)]
+            if f'Iter(train) [{after}/{ITERS}]' in line and (
+                    not killed or 'restart 1' in run_text()):
+                pid = worker_pid(work_dir, rank)
+                assert pid is not None
+                os.kill(pid, signal.SIGKILL)
+                killed.append(time.time())
 
-    run = Launch(config, work_dir, 2, free_port(), kill_after_iteration_5,
-                 MAX_RESTARTS='2')
+    def run_text() -> str:
+        return ''.join(line for _, line in run.lines)
+
+    run = Launch(config, work_dir, 2, free_port(), kill, MAX_RESTARTS='3')
     code = run.wait()
     output = run.output
-    assert code == 0 and killed, output[-4000:]
-    assert 'worker group restart 1: resuming from' in output, output[-4000:]
-    assert re.search(r'Resuming from|resumed', output, re.I)
-    steps = trained(output)
-    assert steps[-1] == ITERS and 5 in steps
-    restarted = next(t for t, line in run.lines
-                     if 'worker group restart 1' in line)
-    print(f'restart (kill -> resumed group logging) took '
-          f'{restarted - killed[0]:.1f} s')
-    diff, differing = compare(reference, final_state(work_dir))
+    assert code == 0 and len(killed) == 2, output[-4000:]
+    for restart in (1, 2):
+        assert f'worker group restart {restart}: resuming from' in output, \
+            output[-4000:]
+    assert trained(output)[-1] == ITERS
+    restarted = [next(t for t, line in run.lines
+                      if f'worker group restart {n}' in line)
+                 for n in (1, 2)]
+    print('kill -> resumed group logging: ' + ', '.join(
+        f'{b - a:.1f} s' for a, b in zip(killed, restarted)))
+    final = final_checkpoint(work_dir)
+    diff, differing = compare(reference['state_dict'], final['state_dict'])
     print(f'resumed vs uninterrupted: max abs diff {diff:.3g}, '
-          f'{differing} of {len(reference)} tensors differ')
+          f'{differing} of {len(final["state_dict"])} tensors differ')
     assert diff <= 1e-5, (diff, differing)
+    # rank 1's random states and BN statistics came back too
+    assert same_rank_states(reference, final)
+    assert not list(tmp_path.glob('killed/.*'))  # no temporary file left
 
 
 def test_two_nodes_on_localhost_equal_one_node(config, reference, tmp_path):
@@ -211,9 +251,10 @@ def test_two_nodes_on_localhost_equal_one_node(config, reference, tmp_path):
     output = nodes[0].output + nodes[1].output
     assert codes == [0, 0], output[-4000:]
     assert re.search(r'GPU number: 2\b', output), output[-4000:]
-    diff, differing = compare(reference, final_state(work_dir))
+    diff, differing = compare(reference['state_dict'],
+                              final_state(work_dir))
     print(f'2 nodes vs 2 processes: max abs diff {diff:.3g}, '
-          f'{differing} of {len(reference)} tensors differ')
+          f'{differing} of {len(reference["state_dict"])} tensors differ')
     assert diff <= 1e-5, (diff, differing)
 
 
@@ -249,3 +290,37 @@ def test_sigstop_one_rank_fails_within_timeout_then_resumes(
     resumed = next(t for t, line in run.lines
                    if 'worker group restart 1' in line)
     print(f'error -> restarted group resuming: {resumed - when:.1f} s')
+
+
+def test_nan_loss_on_one_rank_skips_then_stops_once(config, tmp_path):
+    (tmp_path / 'nan_inject.py').write_text(INJECT)
+    nan_config = tmp_path / 'nan_run.py'
+    nan_config.write_text(
+        f'_base_ = [{config!r}]\n'
+        "custom_imports = dict(imports=['mmconvnextv2', 'nan_inject'],\n"
+        '                      allow_failed_imports=False)\n'
+        "custom_hooks = [dict(type='NaNLossAt', iters=[3, 5], ranks=[1])]\n"
+        'max_nonfinite_skips = 1\n')
+    work_dir = str(tmp_path / 'nan')
+    run = Launch(str(nan_config), work_dir, 2, free_port(), MAX_RESTARTS='1',
+                 PYTHONPATH=str(tmp_path))
+    code = run.wait()
+    output = run.output
+    assert code != 0, output[-4000:]
+    assert re.search(r'non-finite loss at iteration 3: decode\.loss_ce = nan '
+                     r'\(rank 1\); step skipped \(1 of at most 1', output), \
+        output[-4000:]
+    errors = [line.strip() for _, line in run.lines
+              if line.startswith('error:')]
+    assert len(errors) == 2, errors  # the first group's, the restarted one's
+    assert re.match(r'error: non-finite loss at iteration 5: decode\.loss_ce '
+                    r'= nan \(rank 1\); training stopped before the '
+                    r'optimizer step after skipping 1', errors[0]), errors[0]
+    assert 'iter_4.pth' in errors[0]
+    assert 'before restart 1 stopped with' in errors[1], errors[1]
+    assert trained(output) == [1, 2, 3, 4]  # once: no second training
+    trust_mmengine_checkpoints()
+    last = torch.load(osp.join(work_dir, 'iter_4.pth'), map_location='cpu')
+    assert all(bool(torch.isfinite(v).all())
+               for v in last['state_dict'].values() if v.is_floating_point())
+    print('NaN run: ' + ' | '.join(errors))

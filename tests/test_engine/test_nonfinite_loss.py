@@ -20,10 +20,13 @@ from mmengine.registry import HOOKS
 
 @HOOKS.register_module()
 class NaNLossAt(Hook):
-    """Make the first loss term NaN at the given (1-based) iterations."""
+    """Make the first loss term NaN at the given (1-based) iterations, on
+    the given ranks (default all)."""
 
-    def __init__(self, iters):
-        self.iters = set(iters)
+    def __init__(self, iters, ranks=None):
+        from mmengine.dist import get_rank
+        self.iters = set(iters) if ranks is None or get_rank() in ranks \
+            else set()
 
     def before_train(self, runner):
         model = runner.model.module if is_model_wrapper(runner.model) \\

@@ -163,7 +163,7 @@ class DistWatchdogHook(Hook):
         if silent:
             names = ', '.join(map(str, silent))
             how = (f'no reply within the {limit}' if timed_out else
-                   f'its connection closed; {limit}')
+                   f'its connection closed (within the {limit})')
             message = (f'rank{"s" if len(silent) > 1 else ""} {names} '
                        f'stopped answering {where}: {how}')
             killed = self._kill_local(silent, second) if report else []

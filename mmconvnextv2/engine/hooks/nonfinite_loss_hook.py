@@ -31,7 +31,14 @@ SKIPS_ENV = 'MMCNV2_MAX_NONFINITE_SKIPS'
 
 
 class NonFiniteLossError(RuntimeError):
-    """A loss (or the weights about to be saved) became NaN or Inf."""
+    """A loss (or the weights about to be saved) became NaN or Inf.
+
+    Every rank raises it; ``report`` is True on rank 0 only, so that a run
+    prints it once."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.report = not _distributed() or torch_dist.get_rank() == 0
 
 
 class _SkipStep(Exception):
