@@ -91,13 +91,11 @@ def set_dist_timeout(cfg: Config) -> int:
     """Write :func:`dist_timeout` into ``cfg.env_cfg.dist_cfg.timeout`` (which
     mmengine passes to ``init_process_group``); return it."""
     seconds = dist_timeout(cfg)
-    env_cfg = cfg.get('env_cfg')
-    if env_cfg is None:
-        env_cfg = cfg.env_cfg = dict()
-    dist_cfg = env_cfg.get('dist_cfg')
-    if dist_cfg is None:
-        dist_cfg = env_cfg['dist_cfg'] = dict()
-    dist_cfg['timeout'] = seconds
+    if cfg.get('env_cfg') is None:
+        cfg.env_cfg = dict()
+    if cfg.env_cfg.get('dist_cfg') is None:
+        cfg.env_cfg['dist_cfg'] = dict()
+    cfg.env_cfg['dist_cfg']['timeout'] = seconds
     return seconds
 
 
