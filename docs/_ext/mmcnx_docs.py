@@ -111,9 +111,9 @@ def model_zoo_markdown(root: str = ROOT) -> str:
             if facts:
                 lines += ['; '.join(facts) + '.', '']
         lines += [f'From `{rel}`.', '',
-                  '| model | config | epochs / iters | batch | params | '
+                  '| config | epochs / iters | batch | params | '
                   'FLOPs | results | weights |',
-                  '|---|---|---|---|---|---|---|---|']
+                  '|---|---|---|---|---|---|---|']
         for model in meta.get('Models') or []:
             m = model.get('Metadata') or {}
             schedule = (f"{m['Epochs']} ep" if 'Epochs' in m else
@@ -125,8 +125,9 @@ def model_zoo_markdown(root: str = ROOT) -> str:
                 links.append(_link(weights, 'weights'))
             if pre:
                 links.append(_link(pre, 'pre-trained'))
+            # the model's name is its config's file name
             lines.append('| ' + ' | '.join(_cell(c) for c in (
-                model.get('Name', '-'), f"`{model.get('Config', '-')}`",
+                f"`{model.get('Config', model.get('Name', '-'))}`",
                 schedule, m.get('Batch Size', '-'),
                 _millions(m.get('Parameters'), 'M'),
                 _millions(m.get('FLOPs'), 'G'), _results(model),
