@@ -113,8 +113,9 @@ def run_tool(tool: str, args: Sequence[Any] = (), log: Optional[str] = None,
         proc = start_tool(tool, args, threads, env, cwd)
         for line in proc.stdout:
             lines.append(line)
-            if out:
+            if out:  # flushed: the log of a running tool stays current
                 out.write(line)
+                out.flush()
             if echo:
                 with PRINT_LOCK:
                     sys.stdout.write(line)

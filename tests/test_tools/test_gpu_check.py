@@ -1,19 +1,18 @@
 """tools/analysis_tools/gpu_check.py on CPU: its arguments and, in a dry run
 of every item, the JSON it writes."""
 import json
-import os.path as osp
 import subprocess
-import sys
 
+import pytest
 import torch
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOL = osp.join(ROOT, 'tools', 'analysis_tools', 'gpu_check.py')
+from mmconvnextv2.analysis.runner import capture_tool
+
+TOOL = 'tools/analysis_tools/gpu_check.py'
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, TOOL, *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+    return capture_tool(TOOL, args, timeout=600)
 
 
 def test_arguments_are_checked(tmp_path):
@@ -26,6 +25,7 @@ def test_arguments_are_checked(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_dry_run_writes_every_section(tmp_path):
     out = tmp_path / 'check.json'
     done = run('--dry-run', '--out', str(out))

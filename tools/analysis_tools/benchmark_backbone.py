@@ -16,64 +16,30 @@ import argparse
 import statistics
 import time
 from contextlib import nullcontext
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
-import timm
 import torch
-from mmpretrain.models import ConvNeXt
 
-import mmconvnextv2  # noqa: F401
-from mmconvnextv2.checkpoint import convert_checkpoint
-from mmconvnextv2.models import ConvNeXtV2
+from mmconvnextv2.analysis.benchmarks import build_models, saved_bytes
+from mmconvnextv2.utils import time_turns
 
 
-def build_models(arch: str) -> Dict[str, torch.nn.Module]:
-    """The three implementations holding the same (timm-initialised) weights."""
-    reference = timm.create_model(f'convnextv2_{arch}', pretrained=False,
-                                  num_classes=0)
-    ours = ConvNeXtV2(arch=arch, out_indices=-1)
-    state = convert_checkpoint(reference.state_dict())
-    ours.load_state_dict({k[9:]: v for k, v in state.items()
-                          if k.startswith('backbone.')}, strict=True)
-    theirs = ConvNeXt(arch=arch, use_grn=True, layer_scale_init_value=0.,
-                      out_indices=-1)
-    missing = theirs.load_state_dict(ours.state_dict(), strict=False)
-    assert not missing.missing_keys, missing
-    return {'ours ConvNeXtV2': ours, 'mmpretrain ConvNeXt': theirs,
-            'timm convnextv2': reference}
+def time_steps(losses: Dict[str, Callable[[], torch.Tensor]], rounds: int,
+               device: str,
+               models: Optional[Dict[str, torch.nn.Module]] = None
+               ) -> Dict[str, List[float]]:
+    """Seconds of each forward + backward (``losses[name]().backward()``,
+    after zeroing ``models[name]``'s gradients), taking turns; round 0
+    (warm-up, compilation) is not kept."""
+    def step(name: str) -> Callable[[], None]:
+        def run() -> None:
+            if models:
+                models[name].zero_grad(set_to_none=True)
+            losses[name]().backward()
+        return run
 
-
-def saved_bytes(step: Callable[[], torch.Tensor]) -> int:
-    """Bytes of the distinct tensors autograd saves for backward in ``step``."""
-    seen: Dict[int, int] = {}
-
-    def pack(t: torch.Tensor) -> torch.Tensor:
-        storage = t.untyped_storage()
-        seen[storage.data_ptr()] = storage.nbytes()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        loss = step()
-    loss.backward()
-    return sum(seen.values())
-
-
-def time_steps(models: Dict[str, Callable[[], torch.Tensor]], rounds: int,
-               device: str) -> Dict[str, List[float]]:
-    """Seconds of each forward + backward ``step``, the models taking
-    turns; round 0 (warm-up, compilation) is not kept."""
-    times: Dict[str, List[float]] = {k: [] for k in models}
-    for r in range(rounds + 1):
-        for name, step in models.items():
-            if device == 'cuda':
-                torch.cuda.synchronize()
-            start = time.perf_counter()
-            step().backward()
-            if device == 'cuda':
-                torch.cuda.synchronize()
-            if r:
-                times[name].append(time.perf_counter() - start)
-    return times
+    return time_turns({name: step(name) for name in losses}, rounds,
+                      warmup=1, device=device)
 
 
 def run_compiled(model: torch.nn.Module, step: Callable, rounds: int,
@@ -122,18 +88,9 @@ def run(arch: str, batch: int, rounds: int, device: str, amp: bool,
         a = models['ours ConvNeXtV2'](x)[-1].float()
         b = models['timm convnextv2'](x).float()
         err = (a - b).abs().max().item()
-    times: Dict[str, List[float]] = {k: [] for k in models}
-    for r in range(rounds + 1):
-        for name, model in models.items():
-            model.zero_grad(set_to_none=True)
-            if device == 'cuda':
-                torch.cuda.synchronize()
-            start = time.perf_counter()
-            step(model).backward()
-            if device == 'cuda':
-                torch.cuda.synchronize()
-            if r:  # round 0 warms up
-                times[name].append(time.perf_counter() - start)
+    times = time_steps({name: (lambda m=model: step(m))
+                        for name, model in models.items()}, rounds, device,
+                       models)
     base = batch / statistics.median(times['mmpretrain ConvNeXt'])
     print(f'\n{arch} @224, batch {batch}, {device}'
           f'{", AMP fp16" if amp else ""}{", channels_last" if channels_last else ""}'

@@ -18,16 +18,16 @@ import os
 import os.path as osp
 import statistics
 import tempfile
-import time
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import torch
 from mmengine.config import Config
-from mmengine.registry import DefaultScope, init_default_scope
+from mmengine.registry import init_default_scope
 from mmengine.runner import save_checkpoint
 
 import mmconvnextv2  # noqa: F401  (registers the 'atomic_local' backend)
 from mmconvnextv2.runtime import drop_pretrained
+from mmconvnextv2.utils import build_model, time_turns
 
 BACKENDS = {'mmengine (plain)': dict(backend='local'),
             'ours (atomic)': dict(backend='atomic_local')}
@@ -40,9 +40,7 @@ def make_checkpoint(config: str) -> dict:
     cfg = Config.fromfile(config)
     drop_pretrained(cfg.model)
     init_default_scope(cfg.get('default_scope', 'mmengine'))
-    from mmengine.registry import MODELS
-    with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
-        model = MODELS.build(cfg.model)
+    model = build_model(cfg, init=False)
     optim = torch.optim.AdamW(model.parameters(), lr=1e-4)
     for p in model.parameters():
         p.grad = torch.zeros_like(p)
@@ -54,16 +52,12 @@ def make_checkpoint(config: str) -> dict:
 def benchmark(checkpoint: dict, folder: str, rounds: int,
               warmup: int = 1) -> Dict[str, List[float]]:
     """Seconds per save of each backend; they take turns in every round."""
-    times: Dict[str, List[float]] = {name: [] for name in BACKENDS}
-    for round_ in range(warmup + rounds):
-        for i, (name, backend) in enumerate(BACKENDS.items()):
-            path = osp.join(folder, f'ckpt_{i}.pth')
-            start = time.perf_counter()
-            save_checkpoint(checkpoint, path, backend_args=backend)
-            elapsed = time.perf_counter() - start
-            if round_ >= warmup:
-                times[name].append(elapsed)
-    return times
+    def save(i: int, backend: dict) -> Callable[[], None]:
+        path = osp.join(folder, f'ckpt_{i}.pth')
+        return lambda: save_checkpoint(checkpoint, path, backend_args=backend)
+
+    return time_turns({name: save(i, backend) for i, (name, backend)
+                       in enumerate(BACKENDS.items())}, rounds, warmup)
 
 
 def main(argv: Optional[List[str]] = None) -> None:

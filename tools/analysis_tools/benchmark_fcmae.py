@@ -12,52 +12,14 @@ Example: ``python tools/analysis_tools/benchmark_fcmae.py --archs atto tiny``
 """
 import argparse
 import statistics
-import time
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List
 
 import torch
 from mmengine.registry import init_default_scope
-from mmpretrain.registry import MODELS
 
-import mmconvnextv2  # noqa: F401
-from mmconvnextv2.models import dense_masked_forward
-
-WIDTHS = {'atto': 320, 'femto': 384, 'pico': 512, 'nano': 640, 'tiny': 768,
-          'base': 1024, 'large': 1536, 'huge': 2816}
-
-
-def build_fcmae(arch: str) -> torch.nn.Module:
-    """Our FCMAE as in configs/fcmae (decoder width 512, depth 1)."""
-    return MODELS.build(dict(
-        type='FCMAE', mask_ratio=0.6,
-        backbone=dict(type='ConvNeXtV2', arch=arch, gap_before_final_norm=False,
-                      norm_outputs=False),
-        neck=dict(type='FCMAEDecoder', in_channels=WIDTHS[arch], embed_dims=512),
-        head=dict(type='MAEPretrainHead', patch_size=32,
-                  loss=dict(type='PixelReconstructionLoss', criterion='L2'))))
-
-
-def build_spark(arch: str) -> torch.nn.Module:
-    """mmpretrain's SparK with SparseConvNeXt (its ConvNeXt V2 config)."""
-    return MODELS.build(dict(
-        type='SparK', input_size=224, downsample_raito=32, mask_ratio=0.6,
-        enc_dec_norm_cfg=dict(type='SparseLN2d', eps=1e-6),
-        enc_dec_norm_dim=WIDTHS[arch],
-        backbone=dict(type='SparseConvNeXt', arch=arch, out_indices=(0, 1, 2, 3),
-                      gap_before_output=False, layer_scale_init_value=0.,
-                      use_grn=True),
-        neck=dict(type='SparKLightDecoder', feature_dim=512, upsample_ratio=32,
-                  mid_channels=0, last_act=False),
-        head=dict(type='SparKPretrainHead',
-                  loss=dict(type='PixelReconstructionLoss', criterion='L2'))))
-
-
-def dense_masked_loss(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """FCMAE loss with the encoder run as the dense-masked reference."""
-    mask = model.generate_mask(x)
-    latent = dense_masked_forward(model.backbone, x, mask)[-1]
-    pred = model.neck(latent, mask).flatten(2).transpose(1, 2)
-    return model.head.loss(pred, x, mask.flatten(1).to(pred.dtype))
+from mmconvnextv2.analysis.benchmarks import (build_fcmae, build_spark,
+                                              dense_masked_loss)
+from mmconvnextv2.utils import time_turns
 
 
 def benchmark(arch: str, batch: int, warmup: int,
@@ -68,19 +30,22 @@ def benchmark(arch: str, batch: int, warmup: int,
     x = torch.randn(batch, 3, 224, 224)
     ours = build_fcmae(arch).train()
     spark = build_spark(arch).train()
-    steps: Dict[str, Tuple[torch.nn.Module, Callable[[], torch.Tensor]]] = {
-        'ours (sparse)': (ours, lambda: ours.loss(x, [])['loss']),
-        'dense-masked': (ours, lambda: dense_masked_loss(ours, x)),
-        'mmpretrain SparK': (spark, lambda: spark.loss(x, [])['loss']),
+    losses: Dict[str, Callable[[], torch.Tensor]] = {
+        'ours (sparse)': lambda: ours.loss(x, [])['loss'],
+        'dense-masked': lambda: dense_masked_loss(ours, x),
+        'mmpretrain SparK': lambda: spark.loss(x, [])['loss'],
     }
-    times: Dict[str, List[float]] = {name: [] for name in steps}
-    for round_ in range(warmup + repeats):
-        for name, (model, step) in steps.items():
-            model.zero_grad(set_to_none=True)
-            start = time.perf_counter()
-            step().backward()
-            if round_ >= warmup:
-                times[name].append(time.perf_counter() - start)
+    models = {'ours (sparse)': ours, 'dense-masked': ours,
+              'mmpretrain SparK': spark}
+
+    def step(name: str) -> Callable[[], None]:
+        def run() -> None:
+            models[name].zero_grad(set_to_none=True)
+            losses[name]().backward()
+        return run
+
+    times = time_turns({name: step(name) for name in losses}, repeats,
+                       warmup)
     return {name: statistics.median(t) for name, t in times.items()}
 
 
