@@ -15,10 +15,12 @@ import torch
 from mmconvnextv2.engine import (PREEMPTED_EXIT_CODE, ResumeError,
                                  checkpoint_problem, find_resume_checkpoint)
 from mmconvnextv2.runtime import trust_mmengine_checkpoints
-from training_helpers import ROOT, env, train, train_cmd, write_tiny_run
+from training_helpers import ROOT, start_train, train, write_tiny_run
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, 'SIGKILL'),
-                                reason='POSIX signals needed')
+# every test trains through tools/train.py (about 10 s a run on 2 cores)
+pytestmark = [pytest.mark.skipif(not hasattr(signal, 'SIGKILL'),
+                                 reason='POSIX signals needed'),
+              pytest.mark.slow]
 
 
 def pointer(work_dir: str) -> str:
@@ -46,10 +48,8 @@ def wait_for(proc: subprocess.Popen, text: str, timeout: float = 120) -> str:
 
 def kill_during_save(config: str, work_dir: str, seed: int) -> None:
     """SIGKILL the run at a random moment while it writes iter_4.pth."""
-    proc = subprocess.Popen(
-        train_cmd(config, work_dir, '--cfg-options', 'train_cfg.max_iters=4',
-                  slow='iter_4.pth'), cwd=ROOT, env=env(),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = start_train(config, work_dir, '--cfg-options',
+                       'train_cfg.max_iters=4', slow='iter_4.pth')
     try:
         wait_for(proc, 'SLOW-SAVE')
         time.sleep(random.Random(seed).uniform(0.0, 3.0))
@@ -112,9 +112,7 @@ def test_kill_during_save_then_damaged_newest_falls_back(tmp_path):
 def preempt(config: str, work: str, options: list, sig: int) -> int:
     """Send ``sig`` to a run after its iteration 2; check that it saved a
     checkpoint and exited with the preemption code; return the saved step."""
-    proc = subprocess.Popen(train_cmd(config, work, *options), cwd=ROOT,
-                            env=env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = start_train(config, work, *options)
     try:
         wait_for(proc, 'Iter(train) [2/6]')
         proc.send_signal(sig)

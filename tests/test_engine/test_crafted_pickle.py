@@ -4,18 +4,16 @@ init_cfg loading (each layout), load_from, --resume, tools/test.py and the
 converter; MARKER is never created."""
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
+from mmconvnextv2.analysis.runner import capture_tool, data_options
 from mmconvnextv2.checkpoint import UnsafeCheckpointError
 from mmconvnextv2.models import ConvNeXtV2
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = ('tests/data/configs/'
           'convnext-v2-custom_fcmae-pre_1xb4-2e_in1k-folder-32px.py')
 CONVERTER = 'tools/model_converters/convnextv2_to_mmconvnextv2.py'
@@ -80,19 +78,17 @@ def test_tools_refuse(tmp_path):
     path = craft(str(tmp_path / 'evil.pth'), str(marker), 'mmengine')
     data = str(tmp_path / 'data')
     write_folder(data)
-    options = ['--work-dir', str(tmp_path / 'work'), '--cfg-options'] + [
-        f'{loader}.dataset.data_root={data}'
-        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
+    options = ['--work-dir', str(tmp_path / 'work'), '--cfg-options',
+               *data_options('root', data)]
     runs = {
         'load_from': ['tools/train.py', CONFIG, *options, f'load_from={path}'],
         '--resume': ['tools/train.py', CONFIG, '--resume', path, *options],
         'test.py': ['tools/test.py', CONFIG, path, *options],
         'converter': [CONVERTER, path, str(tmp_path / 'out.pth')],
     }
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
-    for name, args in runs.items():
-        done = subprocess.run([sys.executable, *args], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=300)
+    for name, (tool, *args) in runs.items():
+        done = capture_tool(tool, args, threads=1,
+                            env={'PYTHONWARNINGS': 'ignore'}, timeout=300)
         last = done.stderr.strip().splitlines()[-1]
         assert done.returncode == 1, (name, done.stderr[-3000:])
         assert 'Traceback' not in done.stderr, (name, done.stderr[-3000:])

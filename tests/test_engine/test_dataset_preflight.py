@@ -4,14 +4,13 @@ the training-time error for a corrupt image."""
 import json
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from mmengine.config import Config
 from PIL import Image
 
+from mmconvnextv2.analysis.runner import capture_tool, data_options
 from mmconvnextv2.datasets import make_synthetic_ade, make_synthetic_coco
 from mmconvnextv2.datasets.checks import find_dataset_problems
 from mmconvnextv2.datasets.transforms import (CheckedLoadImageFromFile,
@@ -105,12 +104,10 @@ def test_ade_problems_each_listed_by_the_tool(tmp_path):
     root = make_synthetic_ade(str(tmp_path / 'ade'), num_train=6, num_val=2,
                               size=128)
     expected = seed_ade_problems(root)
-    options = [f'{loader}.dataset.data_root={root}' for loader in
-               ('train_dataloader', 'val_dataloader', 'test_dataloader')]
-    done = subprocess.run(
-        [sys.executable, 'tools/misc/check_dataset.py', UPERNET,
-         '--split', 'train', '--cfg-options', *options], cwd=ROOT,
-        capture_output=True, text=True, timeout=120)
+    options = data_options('root', root)
+    done = capture_tool('tools/misc/check_dataset.py',
+                        [UPERNET, '--split', 'train', '--cfg-options',
+                         *options], timeout=120)
     assert done.returncode == 1, done.stderr[-3000:]
     lines = done.stdout.strip().splitlines()
     check_listed(lines, expected)
@@ -118,10 +115,10 @@ def test_ade_problems_each_listed_by_the_tool(tmp_path):
     assert '4 problem(s) in the train data' in done.stderr
 
     # train.py --check-data stops before training, with the same list
-    done = subprocess.run(
-        [sys.executable, 'tools/train.py', UPERNET, '--check-data',
-         '--work-dir', str(tmp_path / 'work'), '--cfg-options', *options],
-        cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = capture_tool('tools/train.py',
+                        [UPERNET, '--check-data', '--work-dir',
+                         str(tmp_path / 'work'), '--cfg-options', *options],
+                        timeout=120)
     assert done.returncode == 1
     check_listed(done.stderr.splitlines(), expected)
     assert done.stderr.strip().splitlines()[-1].startswith('error: 4 problem')

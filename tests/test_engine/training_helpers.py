@@ -3,11 +3,12 @@ the tests of checkpoint safety. Each run takes about 10 s on 2 cores."""
 import os
 import os.path as osp
 import subprocess
-import sys
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 from PIL import Image
+
+from mmconvnextv2.analysis.runner import capture_tool, start_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FOLDER_CONFIG = osp.join(
@@ -48,25 +49,32 @@ def write_tiny_run(root: str) -> str:
     return path
 
 
-def env() -> dict:
-    return dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
-                PYTHONWARNINGS='ignore', PYTHONUNBUFFERED='1')
+#: One thread per run (the 2 cores are shared), no warnings in the output.
+THREADS = 1
+QUIET = {'PYTHONWARNINGS': 'ignore'}
 
 
-def train_cmd(config: str, work_dir: str, *args: str,
-              slow: Optional[str] = None) -> List[str]:
-    cmd = [sys.executable]
-    if slow:
-        cmd += [SLOW_SAVE, slow]
-    return cmd + ['tools/train.py', config, '--work-dir', work_dir, *args]
+def train_tool(config: str, work_dir: str, *args: str,
+               slow: Optional[str] = None) -> Tuple[str, List[str]]:
+    """``(tool, args)`` of a tools/train.py run; with ``slow``, through
+    slow_save.py, which slows the save of the checkpoint named ``slow``."""
+    args_ = ['tools/train.py', config, '--work-dir', work_dir, *args]
+    return (SLOW_SAVE, [slow, *args_]) if slow else (args_[0], args_[1:])
+
+
+def start_train(config: str, work_dir: str, *args: str,
+                slow: Optional[str] = None) -> subprocess.Popen:
+    """Start tools/train.py, its output (stdout and stderr) on a pipe."""
+    return start_tool(*train_tool(config, work_dir, *args, slow=slow),
+                      threads=THREADS, env=QUIET)
 
 
 def train(config: str, work_dir: str, *args: str, check: bool = True,
           **popen) -> subprocess.CompletedProcess:
-    """Run tools/train.py to its end; return the finished process."""
-    done = subprocess.run(train_cmd(config, work_dir, *args), cwd=ROOT,
-                          env=env(), capture_output=True, text=True,
-                          timeout=300, **popen)
+    """Run tools/train.py to its end; return the finished process
+    (``popen``: further ``subprocess.run`` arguments)."""
+    done = capture_tool(*train_tool(config, work_dir, *args), threads=THREADS,
+                        env=QUIET, timeout=300, **popen)
     if check:
         assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     return done
