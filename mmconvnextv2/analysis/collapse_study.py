@@ -20,7 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence
 
 from .feature_collapse import (CheckpointSpec, feature_collapse,
-                               markdown_table, quiet_logs, stage_means)
+                               feature_collapse_taps, markdown_table,
+                               quiet_logs, stage_means)
 from .runner import run_tool, say
 
 __all__ = ['V1_CONFIG', 'LABELS', 'run_train', 'trend_budgets',
@@ -252,14 +253,11 @@ def collapse_study(v2_config: str, work_dir: str, image_dir: str,
              CheckpointSpec('V2-FCMAE', trained['V2']['checkpoint'], 'v2')]
     quiet_logs()
     analysis_start = time.time()
-    collapse = {}
-    for tap in taps:
-        say(f'[collapse] analysing tap {tap!r} on {num_images} images of '
-            f'{image_dir}')
-        collapse[tap] = feature_collapse(
-            'atto', specs, image_dir, osp.join(work_dir, tap),
-            num_images=num_images, size=size, tap=tap, seed=seed,
-            progress=progress)
+    say(f'[collapse] analysing taps {", ".join(taps)} on {num_images} '
+        f'images of {image_dir}')
+    collapse = feature_collapse_taps(
+        'atto', specs, image_dir, {tap: osp.join(work_dir, tap) for tap in taps},
+        num_images=num_images, size=size, seed=seed, progress=progress)
     trend = budget_trend(trained, budget, image_dir, work_dir, taps[0],
                          num_images, size, seed, collapse[taps[0]], progress)
     analysis_s = time.time() - analysis_start

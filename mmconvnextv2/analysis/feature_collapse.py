@@ -32,6 +32,7 @@ import os
 import os.path as osp
 import re
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -45,8 +46,9 @@ __all__ = [
     'TAPS', 'DEAD_THRESHOLD', 'IMAGENET_MEAN', 'IMAGENET_STD',
     'channel_distance', 'CheckpointSpec', 'parse_checkpoint_spec',
     'checkpoint_block_type', 'build_backbone', 'list_images', 'load_image',
-    'ActivationTaps', 'analyse', 'stage_means', 'markdown_table',
-    'plot_distances', 'plot_activation_grid', 'quiet_logs', 'feature_collapse'
+    'ActivationTaps', 'analyse_taps', 'analyse', 'stage_means',
+    'markdown_table', 'plot_distances', 'plot_activation_grid', 'quiet_logs',
+    'feature_collapse_taps', 'feature_collapse'
 ]
 
 TAPS: Tuple[str, ...] = ('mlp', 'grn', 'block')
@@ -218,6 +220,70 @@ def _progress(total: int, enabled: bool):
 
 
 @torch.no_grad()
+def analyse_taps(models: Dict[str, ConvNeXtV2], images: Sequence[str],
+                 size: int = 224, taps: Sequence[str] = ('mlp', ),
+                 grid_block: Optional[Tuple[int, int]] = None,
+                 progress: bool = True
+                 ) -> Dict[str, Tuple[Dict[str, List[Dict]],
+                                      Dict[str, torch.Tensor]]]:
+    """Distance and dead fraction of every block of every model, for several
+    taps from one forward pass per image and model.
+
+    Args:
+        models: Label -> backbone (dense, eval mode).
+        images: Image files; each is loaded once and run through every model.
+        size: Resize/crop size.
+        taps: Some of :data:`TAPS`.
+        grid_block: ``(stage, block)`` whose activation of the FIRST image is
+            returned for the activation grid; None: none.
+        progress: Show a progress bar over the images.
+
+    Returns:
+        For each tap, what :func:`analyse` returns for it.
+    """
+    if not images:
+        raise ValueError('no images to analyse')
+    bad = [t for t in taps if t not in TAPS]
+    if bad or not taps:
+        raise ValueError(f'tap must be one of {TAPS}, got {list(taps)}')
+    sums: Dict[Tuple[str, str], Dict[Tuple[int, int], List[float]]] = {
+        (tap, label): {} for tap in taps for label in models}
+    grids: Dict[str, Dict[str, torch.Tensor]] = {tap: {} for tap in taps}
+    bar = _progress(len(images), progress)
+    for index, path in enumerate(images):
+        x = load_image(path, size).unsqueeze(0)
+        for label, model in models.items():
+            with ExitStack() as stack:
+                hooks = {tap: stack.enter_context(ActivationTaps(model, tap))
+                         for tap in taps}
+                model(x)
+            for tap, hooked in hooks.items():
+                for key, act in hooked.outputs.items():
+                    d, dead = channel_distance(act[0])
+                    acc = sums[(tap, label)].setdefault(key, [0., 0.])
+                    acc[0] += d
+                    acc[1] += dead
+                if index == 0 and grid_block is not None:
+                    if grid_block not in hooked.outputs:
+                        raise ValueError(
+                            f'grid block {grid_block} is not a block of '
+                            f'{label!r} ({len(model.stages)} stages, depths '
+                            f'{model.depths})')
+                    grids[tap][label] = hooked.outputs[grid_block][0].clone()
+        if bar is not None:
+            bar.update()
+    if bar is not None and hasattr(bar, 'close'):
+        bar.close()
+    elif bar is not None:
+        print()
+    n = len(images)
+    return {tap: ({label: [dict(stage=s, block=b, distance=acc[0] / n,
+                                dead=acc[1] / n)
+                           for (s, b), acc in sorted(sums[(tap, label)].items())]
+                   for label in models}, grids[tap])
+            for tap in taps}
+
+
 def analyse(models: Dict[str, ConvNeXtV2], images: Sequence[str],
             size: int = 224, tap: str = 'mlp',
             grid_block: Optional[Tuple[int, int]] = None,
@@ -239,40 +305,9 @@ def analyse(models: Dict[str, ConvNeXtV2], images: Sequence[str],
         dict per block (keys stage, block, distance, dead) and ``grids``
         each label to the ``(H, W, C)`` activation of ``grid_block``.
     """
-    if not images:
-        raise ValueError('no images to analyse')
-    sums: Dict[str, Dict[Tuple[int, int], List[float]]] = {
-        label: {} for label in models}
-    grids: Dict[str, torch.Tensor] = {}
-    bar = _progress(len(images), progress)
-    for index, path in enumerate(images):
-        x = load_image(path, size).unsqueeze(0)
-        for label, model in models.items():
-            with ActivationTaps(model, tap) as taps:
-                model(x)
-            for key, act in taps.outputs.items():
-                d, dead = channel_distance(act[0])
-                acc = sums[label].setdefault(key, [0., 0.])
-                acc[0] += d
-                acc[1] += dead
-            if index == 0 and grid_block is not None:
-                if grid_block not in taps.outputs:
-                    raise ValueError(f'grid block {grid_block} is not a block '
-                                     f'of {label!r} ({len(model.stages)} '
-                                     f'stages, depths {model.depths})')
-                grids[label] = taps.outputs[grid_block][0].clone()
-        if bar is not None:
-            bar.update()
-    if bar is not None and hasattr(bar, 'close'):
-        bar.close()
-    elif bar is not None:
-        print()
-    n = len(images)
-    results = {label: [dict(stage=s, block=b, distance=acc[0] / n,
-                            dead=acc[1] / n)
-                       for (s, b), acc in sorted(blocks.items())]
-               for label, blocks in sums.items()}
-    return results, grids
+    if tap not in TAPS:
+        raise ValueError(f'tap must be one of {TAPS}, got {tap!r}')
+    return analyse_taps(models, images, size, [tap], grid_block, progress)[tap]
 
 
 # ----------------------------------------------------------------- outputs
@@ -409,6 +444,58 @@ def quiet_logs() -> None:
                           log_level='WARNING')
 
 
+def feature_collapse_taps(arch: Union[str, dict],
+                          checkpoints: Sequence[CheckpointSpec],
+                          image_dir: str, out_dirs: Dict[str, str],
+                          num_images: int = 50, size: int = 224,
+                          seed: int = 0,
+                          grid_block: Optional[Tuple[int, int]] = None,
+                          grid_channels: int = 64,
+                          progress: bool = True) -> Dict[str, Dict[str, Dict]]:
+    """:func:`feature_collapse` for several taps at once (one forward pass
+    per image and checkpoint): ``out_dirs`` maps each tap to its folder.
+
+    Returns:
+        For each tap, the content of its ``collapse.json``.
+    """
+    taps = list(out_dirs)
+    bad = [t for t in taps if t not in TAPS]
+    if bad or not taps:
+        raise ValueError(f'tap must be one of {TAPS}, got {taps}')
+    labels = [spec.label for spec in checkpoints]
+    if not labels:
+        raise ValueError('no checkpoints given')
+    if len(set(labels)) != len(labels):
+        raise ValueError(f'checkpoint labels must be unique, got {labels}')
+    images = list_images(image_dir, num_images)
+    models = {spec.label: build_backbone(arch, spec, seed)
+              for spec in checkpoints}
+    chosen = _grid_block(next(iter(models.values())), grid_block)
+    analysed = analyse_taps(models, images, size, taps, chosen, progress)
+    arch_name = arch if isinstance(arch, str) else dict(arch)
+    out = {}
+    for tap, out_dir in out_dirs.items():
+        results, grids = analysed[tap]
+        collapse = {spec.label: dict(
+            arch=arch_name, block_type=models[spec.label].block_type,
+            checkpoint=spec.path, tap=tap, num_images=len(images), size=size,
+            blocks=results[spec.label]) for spec in checkpoints}
+        os.makedirs(out_dir, exist_ok=True)
+        with open(osp.join(out_dir, 'collapse.json'), 'w') as f:
+            json.dump(collapse, f, indent=2)
+        with open(osp.join(out_dir, 'collapse.md'), 'w') as f:
+            f.write(f'# Feature collapse ({len(images)} images from '
+                    f'{image_dir}, {size} px)\n\n{markdown_table(collapse)}\n')
+        plot_distances(collapse, osp.join(out_dir, 'collapse.png'))
+        plot_activation_grid(
+            grids, osp.join(out_dir, 'activations.png'),
+            f'{osp.basename(images[0])}: stage {chosen[0]} block {chosen[1]}, '
+            f'tap {tap}, first {grid_channels} channels (each scaled alone)',
+            channels=grid_channels)
+        out[tap] = collapse
+    return out
+
+
 def feature_collapse(arch: Union[str, dict],
                      checkpoints: Sequence[CheckpointSpec], image_dir: str,
                      out_dir: str, num_images: int = 50, size: int = 224,
@@ -421,36 +508,13 @@ def feature_collapse(arch: Union[str, dict],
     ``activations.png`` (Figure 3 style) into ``out_dir``.
 
     Returns:
-        The content of ``collapse.json``: ``{label: {"arch", "block_type",
-        "checkpoint", "tap", "num_images", "size", "blocks": [...]}}``.
+        The content of ``collapse.json``: for each label, a dict with
+        ``arch``, ``block_type``, ``checkpoint``, ``tap``, ``num_images``,
+        ``size`` and ``blocks`` (one dict per block: ``stage``, ``block``,
+        ``distance``, ``dead``).
     """
     if tap not in TAPS:
         raise ValueError(f'tap must be one of {TAPS}, got {tap!r}')
-    labels = [spec.label for spec in checkpoints]
-    if not labels:
-        raise ValueError('no checkpoints given')
-    if len(set(labels)) != len(labels):
-        raise ValueError(f'checkpoint labels must be unique, got {labels}')
-    images = list_images(image_dir, num_images)
-    models = {spec.label: build_backbone(arch, spec, seed)
-              for spec in checkpoints}
-    chosen = _grid_block(next(iter(models.values())), grid_block)
-    results, grids = analyse(models, images, size, tap, chosen, progress)
-    arch_name = arch if isinstance(arch, str) else dict(arch)
-    collapse = {spec.label: dict(
-        arch=arch_name, block_type=models[spec.label].block_type,
-        checkpoint=spec.path, tap=tap, num_images=len(images), size=size,
-        blocks=results[spec.label]) for spec in checkpoints}
-    os.makedirs(out_dir, exist_ok=True)
-    with open(osp.join(out_dir, 'collapse.json'), 'w') as f:
-        json.dump(collapse, f, indent=2)
-    with open(osp.join(out_dir, 'collapse.md'), 'w') as f:
-        f.write(f'# Feature collapse ({len(images)} images from '
-                f'{image_dir}, {size} px)\n\n{markdown_table(collapse)}\n')
-    plot_distances(collapse, osp.join(out_dir, 'collapse.png'))
-    plot_activation_grid(
-        grids, osp.join(out_dir, 'activations.png'),
-        f'{osp.basename(images[0])}: stage {chosen[0]} block {chosen[1]}, '
-        f'tap {tap}, first {grid_channels} channels (each scaled alone)',
-        channels=grid_channels)
-    return collapse
+    return feature_collapse_taps(
+        arch, checkpoints, image_dir, {tap: out_dir}, num_images, size, seed,
+        grid_block, grid_channels, progress)[tap]

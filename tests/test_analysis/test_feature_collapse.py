@@ -11,8 +11,8 @@ import torch.nn.functional as F
 from PIL import Image
 
 from mmconvnextv2.analysis.feature_collapse import (
-    CheckpointSpec, analyse, build_backbone, channel_distance, list_images,
-    load_image, parse_checkpoint_spec)
+    CheckpointSpec, analyse, analyse_taps, build_backbone, channel_distance,
+    list_images, load_image, parse_checkpoint_spec)
 from mmconvnextv2.models import ConvNeXtV2
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -228,6 +228,13 @@ def test_taps(tmp_path):
     assert results['block'][1]['v1'].shape == (8, 8, 16)
     with pytest.raises(ValueError, match='tap must be one of'):
         analyse(models, images, 64, 'gelu', progress=False)
+    # all taps from one forward pass: the same numbers and maps
+    together = analyse_taps(models, images, 64, ('block', 'mlp', 'grn'),
+                            (1, 0), progress=False)
+    for tap, (distances, grids) in together.items():
+        assert distances == results[tap][0]
+        for label, grid in grids.items():
+            assert torch.equal(grid, results[tap][1][label])
 
 
 def test_errors_are_one_line(tmp_path):
