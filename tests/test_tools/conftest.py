@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from mmconvnextv2.analysis.runner import data_options
 from mmconvnextv2.datasets import make_synthetic_data
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
@@ -20,12 +21,6 @@ DET_CONFIG = 'configs/mask_rcnn/mask-rcnn_convnext-v2-atto_fpn_synthetic.py'
 SEG_CONFIG = 'configs/upernet/upernet_convnext-v2-atto_synthetic-128x128.py'
 
 
-def _loaders(root: str):
-    return [f'{loader}.dataset.data_root={root}'
-            for loader in ('train_dataloader', 'val_dataloader',
-                           'test_dataloader')]
-
-
 @pytest.fixture(scope='session')
 def trained(tmp_path_factory):
     """``.det``, ``.seg``, ``.cls``: (config, checkpoint) each; ``.data``:
@@ -35,12 +30,10 @@ def trained(tmp_path_factory):
     make_synthetic_data(str(data), seed=0, num_train=2, num_val=2, size=128)
     one_iter = ['train_cfg.max_iters=1', 'train_cfg.val_begin=1000',
                 'default_hooks.checkpoint.interval=1']
-    ann = f'{data}/coco/annotations/instances_val.json'
     run(['tools/train.py', DET_CONFIG, '--work-dir', str(root / 'det'),
-         '--cfg-options', *_loaders(f'{data}/coco/'), *one_iter,
-         f'val_evaluator.ann_file={ann}', f'test_evaluator.ann_file={ann}'])
+         '--cfg-options', *data_options('det', str(data)), *one_iter])
     run(['tools/train.py', SEG_CONFIG, '--work-dir', str(root / 'seg'),
-         '--cfg-options', *_loaders(f'{data}/ade'), *one_iter])
+         '--cfg-options', *data_options('seg', str(data)), *one_iter])
     imagenet = root / 'imagenet'
     write_imagenet_folder(str(imagenet))
     run(['tools/train.py', CLS_CONFIG, '--work-dir', str(root / 'cls'),

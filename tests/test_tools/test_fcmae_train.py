@@ -2,16 +2,16 @@
 the hand-off: the checkpoint feeds the Mask R-CNN config's backbone as is."""
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import numpy as np
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from PIL import Image
 
 import mmconvnextv2  # noqa: F401
+from mmconvnextv2.analysis.runner import capture_tool, data_options
 from mmconvnextv2.runtime import trust_mmengine_checkpoints
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -36,16 +36,17 @@ def write_imagenet_folder(root: str, per_class: int = 2) -> None:
         f.writelines(lines)
 
 
+@pytest.mark.slow
 def test_pretrain_then_detector_backbone_loads(tmp_path):
     data = tmp_path / 'imagenet'
     write_imagenet_folder(str(data))
     work_dir = tmp_path / 'work'
-    cmd = [sys.executable, 'tools/train.py', FCMAE, '--work-dir', str(work_dir),
-           '--cfg-options', f'train_dataloader.dataset.data_root={data}',
-           'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
-           'train_dataloader.persistent_workers=False', 'train_cfg.max_epochs=1',
-           'default_hooks.logger.interval=1']
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    args = [FCMAE, '--work-dir', str(work_dir), '--cfg-options',
+            *data_options('root', data, ['train']),
+            'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+            'train_dataloader.persistent_workers=False',
+            'train_cfg.max_epochs=1', 'default_hooks.logger.interval=1']
+    done = capture_tool('tools/train.py', args)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     ckpt = work_dir / 'epoch_1.pth'
     assert ckpt.exists()
@@ -72,6 +73,7 @@ def test_pretrain_then_detector_backbone_loads(tmp_path):
         assert torch.equal(own[key], value), key
 
 
+@pytest.mark.slow
 def test_own_folder_config_trains(tmp_path):
     """The own-data config pre-trains on any folder of unlabelled images."""
     folder = tmp_path / 'my_images' / 'holiday'
@@ -81,14 +83,14 @@ def test_own_folder_config_trains(tmp_path):
         img = rng.integers(0, 255, (70 + 10 * i, 90, 3), dtype=np.uint8)
         Image.fromarray(img).save(folder / f'img{i}.{ext}')
     work_dir = tmp_path / 'work'
-    cmd = [sys.executable, 'tools/train.py',
-           'configs/fcmae/fcmae_convnext-v2-atto_1xb32-coslr-5000i_custom-folder.py',
-           '--work-dir', str(work_dir), '--cfg-options',
-           f'train_dataloader.dataset.data_root={tmp_path / "my_images"}',
-           'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
-           'train_dataloader.persistent_workers=False', 'train_cfg.max_iters=3',
-           'default_hooks.checkpoint.interval=3', 'default_hooks.logger.interval=1']
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    args = ['configs/fcmae/fcmae_convnext-v2-atto_1xb32-coslr-5000i_custom-folder.py',
+            '--work-dir', str(work_dir), '--cfg-options',
+            *data_options('root', tmp_path / 'my_images', ['train']),
+            'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+            'train_dataloader.persistent_workers=False',
+            'train_cfg.max_iters=3', 'default_hooks.checkpoint.interval=3',
+            'default_hooks.logger.interval=1']
+    done = capture_tool('tools/train.py', args)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert (work_dir / 'iter_3.pth').exists()
     assert 'Iter(train) [3/3]' in done.stdout + done.stderr

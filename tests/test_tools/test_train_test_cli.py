@@ -13,8 +13,6 @@ import os
 import os.path as osp
 import pickle
 import re
-import subprocess
-import sys
 from types import ModuleType
 from typing import List
 
@@ -23,6 +21,7 @@ import pytest
 import torch
 from PIL import Image
 
+from mmconvnextv2.analysis import runner
 from mmconvnextv2.runtime import trust_mmengine_checkpoints
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -48,17 +47,16 @@ def write_imagenet_folder(root: str) -> None:
 
 
 def data_options(root: str) -> List[str]:
-    return [f'{loader}.dataset.data_root={root}'
-            for loader in ('train_dataloader', 'val_dataloader',
-                           'test_dataloader')]
+    """Every loader of the classifier config reads ``root``."""
+    return runner.data_options('root', root)
 
 
 def run(args: List[str]) -> str:
-    """Run a tool from the repository root (one thread); return its output."""
-    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
-               PYTHONWARNINGS='ignore')
-    proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=TIMEOUT)
+    """Run a tool (``args[0]``, e.g. ``'tools/train.py'``) from the
+    repository root with one thread; return its output."""
+    proc = runner.capture_tool(args[0], args[1:], threads=1,
+                               env={'PYTHONWARNINGS': 'ignore'},
+                               timeout=TIMEOUT)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, f'{args} failed:\n{output[-5000:]}'
     return output
@@ -73,6 +71,7 @@ def load_tool(name: str) -> ModuleType:
     return module
 
 
+@pytest.mark.slow
 def test_train_test_resume(tmp_path):
     data = str(tmp_path / 'imagenet')
     write_imagenet_folder(data)
