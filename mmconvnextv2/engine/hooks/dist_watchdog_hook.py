@@ -6,8 +6,9 @@ iteration into the process group's store. When a collective fails (it timed
 out, ``env_cfg.dist_cfg.timeout`` / ``MMCNV2_DIST_TIMEOUT``, or its peer went
 away), :meth:`DistWatchdogHook.explain` reads the counters twice and names the
 ranks whose counter stopped: a process that was stopped or killed also stops
-its heartbeat thread. ``tools/train.py`` prints that as one line (the lowest
-rank that still answers prints it, the others exit quietly).
+its heartbeat thread; a store that does not answer names its host, rank 0.
+``tools/train.py`` prints that as one line (the lowest rank that still
+answers prints it, the others exit quietly).
 
 Under torchrun, a stopped rank on this host is killed right after the report,
 so that the elastic agent restarts the group at once (it would otherwise wait
@@ -18,10 +19,10 @@ import signal
 import socket
 import threading
 import time
-from datetime import timedelta
 from typing import ClassVar, Dict, List, Optional, Tuple
 
 import torch.distributed as torch_dist
+from mmengine.dist import all_gather_object
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
@@ -65,6 +66,7 @@ class DistWatchdogHook(Hook):
         self._thread: Optional[threading.Thread] = None
         self._rank, self._world = 0, 1
         self._prefix = _PREFIX
+        self._procs: List[Tuple[str, int]] = []
 
     # ------------------------------------------------------------ heartbeat
     def before_run(self, runner) -> None:
@@ -81,6 +83,7 @@ class DistWatchdogHook(Hook):
             self.interval = min(2.0, max(0.5, self.timeout / 10))
         self._stop.clear()
         self._prefix = f'{_PREFIX}{restart_count()}/'
+        self._procs = all_gather_object((socket.gethostname(), os.getpid()))
         self._beat(0)
         self._thread = threading.Thread(target=self._beat_loop, daemon=True,
                                         name='mmcnv2-heartbeat')
@@ -111,48 +114,57 @@ class DistWatchdogHook(Hook):
             DistWatchdogHook.active = None
 
     # ------------------------------------------------------------ diagnosis
-    def _read(self) -> Dict[int, Optional[Beat]]:
-        """Every rank's last heartbeat (None: none readable)."""
-        beats: Dict[int, Optional[Beat]] = {}
+    def _read(self) -> Optional[Dict[int, Optional[Beat]]]:
+        """Every rank's last heartbeat (None for a rank that wrote none);
+        None if the store does not answer."""
+        beats: Dict[int, Optional[Beat]] = {
+            rank: None for rank in range(self._world)}
         for rank in range(self._world):
             key = f'{self._prefix}{rank}'
             try:
                 if not self._store.check([key]):
-                    beats[rank] = None
                     continue
                 count, it, host, pid = self._store.get(key).decode().split()
                 beats[rank] = (int(count), int(it), host, int(pid))
-            except Exception:
-                beats[rank] = None
+            except Exception:  # the store does not answer
+                return None
         return beats
 
-    def _read_twice(self) -> Tuple[Dict, Dict]:
-        """Heartbeats now and ``2.5 * interval`` later, within a bounded
-        time even when the store does not answer."""
-        found: List[Dict] = []
-
-        def read() -> None:
-            try:
-                self._store.set_timeout(timedelta(seconds=5))
-            except Exception:
-                pass
-            found.append(self._read())
-            time.sleep(2.5 * self.interval)
-            found.append(self._read())
-
-        reader = threading.Thread(target=read, daemon=True)
+    def _bounded_read(self, limit: float = 5.0
+                      ) -> Optional[Dict[int, Optional[Beat]]]:
+        """:meth:`_read` in a thread given ``limit`` seconds (a store whose
+        host is stopped accepts the connection and never replies)."""
+        found: List[Optional[Dict]] = []
+        reader = threading.Thread(target=lambda: found.append(self._read()),
+                                  daemon=True)
         reader.start()
-        reader.join(12 + 2.5 * self.interval)
-        none = {rank: None for rank in range(self._world)}
-        return (found[0] if found else none,
-                found[1] if len(found) > 1 else none)
+        reader.join(limit)
+        return found[0] if found else None
+
+    def _read_twice(self) -> Tuple[Optional[Dict], Optional[Dict]]:
+        """Heartbeats now and ``2.5 * interval`` later (None: the store
+        did not answer)."""
+        first = self._bounded_read()
+        if first is None:
+            return None, None
+        time.sleep(2.5 * self.interval)
+        return first, self._bounded_read()
+
+    def _silent(self) -> Tuple[List[int], Dict[int, Optional[Beat]], bool]:
+        """The ranks whose heartbeat stopped, the last heartbeats and
+        whether the store answered. When it does not, the rank hosting it
+        (rank 0: tools/dist_train.sh gives every worker group a store of its
+        own, on rank 0) is the one that stopped."""
+        first, second = self._read_twice()
+        if first is None or second is None:
+            return ([0] if self._rank != 0 else []), {}, False
+        return [r for r in range(self._world) if r != self._rank and (
+            second[r] is None or first[r] is None
+            or second[r][0] == first[r][0])], second, True
 
     def explain(self, err: BaseException) -> CollectiveTimeoutError:
         """The one-line error for the failed collective ``err``."""
-        first, second = self._read_twice()
-        silent = [r for r in range(self._world) if r != self._rank and (
-            second[r] is None or first[r] is None
-            or second[r][0] == first[r][0])]
+        silent, second, store_answers = self._silent()
         answering = [r for r in range(self._world) if r not in silent]
         report = not answering or self._rank == min(answering)
         timed_out = 'time' in str(err).lower()
@@ -166,7 +178,9 @@ class DistWatchdogHook(Hook):
                    f'its connection closed (within the {limit})')
             message = (f'rank{"s" if len(silent) > 1 else ""} {names} '
                        f'stopped answering {where}: {how}')
-            killed = self._kill_local(silent, second) if report else []
+            if not store_answers:
+                message += ' (the store it hosts does not answer either)'
+            killed = self._kill_local(silent) if report else []
             if killed:
                 message += ('; killed its stopped process '
                             f'{", ".join(map(str, killed))} on this host so '
@@ -184,20 +198,19 @@ class DistWatchdogHook(Hook):
                        f'rank still answers{detail}: {first_line}')
         return CollectiveTimeoutError(message, report=report)
 
-    def _kill_local(self, ranks: List[int],
-                    beats: Dict[int, Optional[Beat]]) -> List[int]:
+    def _kill_local(self, ranks: List[int]) -> List[int]:
         """SIGKILL the stopped processes of ``ranks`` that run on this host,
         under torchrun only; return their pids."""
-        if RESTART_ENV not in os.environ:
+        if RESTART_ENV not in os.environ or not self._procs:
             return []
         here, killed = socket.gethostname(), []
         for rank in ranks:
-            beat = beats.get(rank)
-            if beat is None or beat[2] != here or not _is_stopped(beat[3]):
+            host, pid = self._procs[rank]
+            if host != here or not _is_stopped(pid):
                 continue
             try:
-                os.kill(beat[3], signal.SIGKILL)
-                killed.append(beat[3])
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
             except OSError:
                 pass
         return killed
