@@ -2,9 +2,13 @@
 
 ``backbone``: forward + backward images/s of ours, mmpretrain's ConvNeXt and
 timm's convnextv2 on identical weights; ``fcmae``: one FCMAE training step,
-sparse encoder vs the dense-masked reference; ``train_steps``:
+sparse encoder vs the dense-masked reference, against the FLOP limit of
+the same shapes (:mod:`.fcmae_flops`); ``fcmae_compiled``: the sparse
+FCMAE step eager vs ``torch.compile`` (``reduce-overhead``: CUDA graphs),
+for the small archs whose steps are launch-bound; ``train_steps``:
 real-resolution training steps of Mask R-CNN-base and UperNet-base built
-from our configs. Every item is measured on its own (one that fails is
+from our configs, and of mmdet's / mmseg's own ConvNeXt (V1) configs at the
+same size. Every item is measured on its own (one that fails is
 recorded with its error). A dry run measures every item on CPU at tiny
 sizes. ``tools/analysis_tools/gpu_check.py`` is its command line.
 """
@@ -15,29 +19,44 @@ import statistics
 import time
 import traceback
 from contextlib import nullcontext
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
 from mmconvnextv2.utils import read_json, time_turns
 
 from .benchmarks import build_fcmae, build_models, dense_masked_loss
+from .fcmae_flops import fcmae_flop_limit
 from .runner import repo_root
 
 __all__ = ['SCHEMA', 'SECTIONS', 'TRAIN_STEPS', 'environment',
-           'check_backbone', 'check_fcmae', 'check_train_step', 'run_item',
-           'run_check', 'merge_previous']
+           'check_backbone', 'check_fcmae', 'check_fcmae_compiled',
+           'check_train_step', 'run_item', 'run_check', 'merge_previous']
 
 SCHEMA = 1
-SECTIONS = ('backbone', 'fcmae', 'train_steps')
-TRAIN_STEPS = {  # name: (config, image side)
+SECTIONS = ('backbone', 'fcmae', 'fcmae_compiled', 'train_steps')
+TRAIN_STEPS = {  # name: (config, image side, backbone: 'v2' ours / 'v1' upstream)
     'mask_rcnn_base_lsj': (
         'configs/mask_rcnn/'
-        'mask-rcnn_convnext-v2-base-fcmae-pre_fpn_8xb2-amp-lsj-3x_coco.py', 1024),
+        'mask-rcnn_convnext-v2-base-fcmae-pre_fpn_8xb2-amp-lsj-3x_coco.py', 1024,
+        'v2'),
+    'mask_rcnn_base': (
+        'configs/mask_rcnn/'
+        'mask-rcnn_convnext-v2-base-fcmae-pre_fpn_8xb2-amp-ms-crop-3x_coco.py',
+        1024, 'v2'),
+    'mask_rcnn_base_v1_mmdet': (
+        'mmdet::convnext/mask-rcnn_convnext-t-p4-w7_fpn_amp-ms-crop-3x_coco.py',
+        1024, 'v1'),
     'upernet_base': (
         'configs/upernet/'
-        'upernet_convnext-v2-base-fcmae-pre_8xb2-amp-160k_ade20k-512x512.py', 512),
+        'upernet_convnext-v2-base-fcmae-pre_8xb2-amp-160k_ade20k-512x512.py', 512,
+        'v2'),
+    'upernet_base_v1_mmseg': (
+        'mmseg::convnext/convnext-base_upernet_8xb2-amp-160k_ade20k-512x512.py',
+        512, 'v1'),
 }
+#: mmpretrain ConvNeXt (V1) at base, and a small one for the dry run
+V1_ARCHS = {'base': [128, 256, 512, 1024], 'small': [40, 80, 160, 320]}
 
 
 def reset_peak(device: str) -> None:
@@ -162,18 +181,55 @@ def check_fcmae(arch: str, batch: int, size: int, device: str,
         result['peak_mib'][name] = peak_mib(device)
     times = result['step_ms']
     result['dense_over_sparse'] = round(times['dense_masked'] / times['sparse'], 3)
+    result.update(fcmae_flop_limit(arch, size, model.mask_ratio))
+    result['share_of_flop_limit'] = round(
+        result['dense_over_sparse'] / result['flop_limit'], 3)
     return result
 
 
-def _smaller_backbone(cfg: Any, arch: str, size: int) -> Any:
-    """``cfg`` with an ``arch`` backbone (the swap tool rewrites the widths)
-    and no padding to 512 / 1024: inputs of ``size``."""
+def check_fcmae_compiled(arch: str, batch: int, size: int, device: str,
+                         dtype: Optional[torch.dtype], warmup: int,
+                         repeats: int, mode: str = 'reduce-overhead',
+                         backend: str = 'inductor') -> Dict[str, Any]:
+    """The sparse FCMAE step eager vs its loss compiled with
+    ``torch.compile(mode=mode, backend=backend)`` (the backward through
+    AOT autograd); ``compile_s`` is the first, compiling call."""
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmpretrain')
+    torch.manual_seed(0)
+    model = build_fcmae(arch).to(device).train()
+    x = torch.randn(batch, 3, size, size, device=device)
+    scaler = _scaler(device, dtype)
+
+    def loss_of(inputs: torch.Tensor) -> torch.Tensor:
+        return model.loss(inputs, [])['loss']
+
+    compiled = torch.compile(loss_of, mode=mode, backend=backend)
+    result: Dict[str, Any] = dict(arch=arch, batch=batch, size=size,
+                                  mode=mode, backend=backend, step_ms={})
+
+    def step(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
+        model.zero_grad(set_to_none=True)
+        with autocast(device, dtype):
+            loss = fn(x)
+        scaler.scale(loss).backward()
+
+    start = time.perf_counter()
+    step(compiled)
+    result['compile_s'] = round(time.perf_counter() - start, 1)
+    for name, fn in (('eager', loss_of), ('compiled', compiled)):
+        result['step_ms'][name] = round(1000 * median_seconds(
+            lambda fn=fn: step(fn), device, warmup, repeats), 2)
+    result['eager_over_compiled'] = round(
+        result['step_ms']['eager'] / result['step_ms']['compiled'], 3)
+    return result
+
+
+def _no_padding(cfg: Any, size: int) -> Any:
+    """``cfg`` without padding to 512 / 1024: inputs of ``size``."""
     from mmengine.config import Config
 
-    from mmconvnextv2.swap import swap_config
     from mmconvnextv2.utils import config_dicts
-    result = swap_config(cfg, 'dry-run', arch=arch)
-    cfg.merge_from_dict(dict(model=result.overrides['model']))
     cfg = Config(cfg.to_dict())
     for sub in config_dicts(cfg.model):
         if 'batch_augments' in sub:
@@ -183,8 +239,32 @@ def _smaller_backbone(cfg: Any, arch: str, size: int) -> Any:
     return cfg
 
 
-def _train_model(config: str, size: int, arch: Optional[str]
-                 ) -> Tuple[Any, torch.nn.Module]:
+def _smaller_backbone(cfg: Any, arch: str, size: int) -> Any:
+    """``cfg`` with an ``arch`` backbone (the swap tool rewrites the widths)
+    and no padding to 512 / 1024: inputs of ``size``."""
+    from mmconvnextv2.swap import swap_config
+    result = swap_config(cfg, 'dry-run', arch=arch)
+    cfg.merge_from_dict(dict(model=result.overrides['model']))
+    return _no_padding(cfg, size)
+
+
+def _v1_backbone(cfg: Any, small: bool) -> None:
+    """mmdet's / mmseg's ConvNeXt (V1) config at base (or a small width
+    for the dry run), from random weights, its readers' widths to match."""
+    widths = V1_ARCHS['small' if small else 'base']
+    backbone = cfg.model.backbone
+    backbone.arch = dict(depths=[2, 2, 6, 2], channels=widths) if small \
+        else 'base'
+    backbone.init_cfg = None
+    if 'neck' in cfg.model:
+        cfg.model.neck.in_channels = widths
+    if 'decode_head' in cfg.model:
+        cfg.model.decode_head.in_channels = widths
+        cfg.model.auxiliary_head.in_channels = widths[2]
+
+
+def _train_model(config: str, size: int, arch: Optional[str],
+                 kind: str = 'v2') -> Tuple[Any, torch.nn.Module]:
     """The config (SyncBN reverted, no pretrained weights; an ``arch``
     backbone in the dry run) and its model, initialised."""
     from mmengine.config import Config
@@ -192,10 +272,17 @@ def _train_model(config: str, size: int, arch: Optional[str]
     import mmconvnextv2  # noqa: F401
     from mmconvnextv2.runtime import drop_pretrained
     from mmconvnextv2.utils import build_model, quiet_init, revert_sync_bn
-    cfg = Config.fromfile(osp.join(repo_root(), config))
+    from mmconvnextv2.swap import resolve_config
+    path = resolve_config(config, '.')[0] if '::' in config \
+        else osp.join(repo_root(), config)
+    cfg = Config.fromfile(path)
     drop_pretrained(cfg.model)
     revert_sync_bn(cfg.model)  # one process: no process group for SyncBN
-    if arch:
+    if kind == 'v1':
+        _v1_backbone(cfg, small=arch is not None)
+        if arch:
+            cfg = _no_padding(cfg, size)
+    elif arch:
         cfg = _smaller_backbone(cfg, arch, size)
     torch.manual_seed(0)
     model = build_model(cfg, init=False)
@@ -206,12 +293,12 @@ def _train_model(config: str, size: int, arch: Optional[str]
 def check_train_step(name: str, config: str, size: int, batch: int,
                      device: str, dtype: Optional[torch.dtype],
                      arch: Optional[str], warmup: int,
-                     repeats: int) -> Dict[str, Any]:
+                     repeats: int, kind: str = 'v2') -> Dict[str, Any]:
     """Training steps of one of our configs on generated inputs of its task:
     preprocessing, losses, scaled backward and an AdamW update."""
     from mmconvnextv2.swap import model_num_classes
     from mmconvnextv2.utils import det_inputs, seg_inputs
-    cfg, model = _train_model(config, size, arch)
+    cfg, model = _train_model(config, size, arch, kind)
     model = model.to(device).train()
     classes = model_num_classes(cfg.model)
     shapes = [(size, size)] * batch
@@ -234,7 +321,8 @@ def check_train_step(name: str, config: str, size: int, batch: int,
 
     reset_peak(device)
     seconds = median_seconds(step, device, warmup, repeats)
-    return dict(name=name, config=config, size=size, batch=batch,
+    return dict(name=name, config=config, backbone=kind, size=size,
+                batch=batch,
                 params_m=round(sum(p.numel() for p in model.parameters())
                                / 1e6, 1),
                 step_ms=round(1000 * seconds, 1), peak_mib=peak_mib(device),
@@ -275,14 +363,17 @@ def _run_cases(report: Dict[str, Any], section: str,
 def run_check(sections: List[str], backbone_cases: List[Tuple[str, int]],
               fcmae_cases: List[Tuple[str, int]], train_steps: List[str],
               dtype: Optional[torch.dtype], channels_last: bool,
-              dry_run: bool, warmup: int, repeats: int) -> Dict[str, Any]:
+              dry_run: bool, warmup: int, repeats: int,
+              compile_cases: Sequence[Tuple[str, int]] = (('atto', 64),
+                                                          ('tiny', 64))
+              ) -> Dict[str, Any]:
     """The report of the asked ``sections`` (CPU and tiny sizes with
     ``dry_run``, where ``warmup``/``repeats`` are 0/1)."""
     device = 'cpu' if dry_run else 'cuda'
     warmup, repeats = (0, 1) if dry_run else (warmup, repeats)
     report: Dict[str, Any] = dict(
         schema=SCHEMA, env=environment(device, dtype, dry_run),
-        backbone=[], fcmae=[], train_steps=[], failed=[])
+        backbone=[], fcmae=[], fcmae_compiled=[], train_steps=[], failed=[])
     if 'backbone' in sections:
         _run_cases(report, 'backbone', backbone_cases, dry_run,
                    lambda a, b, s: check_backbone(a, b, s, device, dtype,
@@ -292,12 +383,19 @@ def run_check(sections: List[str], backbone_cases: List[Tuple[str, int]],
         _run_cases(report, 'fcmae', fcmae_cases, dry_run,
                    lambda a, b, s: check_fcmae(a, b, s, device, dtype,
                                                warmup, repeats))
+    if 'fcmae_compiled' in sections:
+        # the dry run traces without compiling (CPU compilation takes minutes)
+        mode, backend = ('default', 'eager') if dry_run else (
+            'reduce-overhead', 'inductor')
+        _run_cases(report, 'fcmae_compiled', compile_cases, dry_run,
+                   lambda a, b, s: check_fcmae_compiled(
+                       a, b, s, device, dtype, warmup, repeats, mode, backend))
     if 'train_steps' in sections:
         for step_name in train_steps:
-            config, side = TRAIN_STEPS[step_name]
+            config, side, kind = TRAIN_STEPS[step_name]
             run_item(report, 'train_steps', lambda: check_train_step(
                 step_name, config, 128 if dry_run else side, 2, device, dtype,
-                'atto' if dry_run else None, warmup, repeats), step_name)
+                'atto' if dry_run else None, warmup, repeats, kind), step_name)
     return report
 
 

@@ -39,10 +39,20 @@ def test_dry_run_writes_every_section(tmp_path):
     fcmae, = report['fcmae']
     assert set(fcmae['step_ms']) == {'sparse', 'dense_masked'}
     assert fcmae['dense_over_sparse'] > 0
+    assert 1 < fcmae['flop_limit'] < 1 / (1 - fcmae['mask_ratio'])
+    assert fcmae['share_of_flop_limit'] == pytest.approx(
+        fcmae['dense_over_sparse'] / fcmae['flop_limit'], abs=2e-3)
+    compiled, = report['fcmae_compiled']
+    assert set(compiled['step_ms']) == {'eager', 'compiled'}
+    assert compiled['backend'] == 'eager' and compiled['eager_over_compiled'] > 0
     steps = {s['name']: s for s in report['train_steps']}
-    assert set(steps) == {'mask_rcnn_base_lsj', 'upernet_base'}
-    assert 'loss_mask' in steps['mask_rcnn_base_lsj']['losses']
-    assert 'decode.loss_ce' in steps['upernet_base']['losses']
+    assert set(steps) == {'mask_rcnn_base_lsj', 'mask_rcnn_base',
+                          'mask_rcnn_base_v1_mmdet', 'upernet_base',
+                          'upernet_base_v1_mmseg'}
+    for name, step in steps.items():
+        assert step['backbone'] == ('v1' if 'v1' in name else 'v2')
+        head = 'loss_mask' if name.startswith('mask') else 'decode.loss_ce'
+        assert head in step['losses']
     for step in steps.values():
         assert step['step_ms'] > 0 and step['size'] == 128
 

@@ -4,10 +4,13 @@
    timm's convnextv2 on identical weights, with AMP and channels_last, and
    the peak memory of ours;
 2. ``fcmae``: one FCMAE training step, sparse encoder vs the dense-masked
-   reference, with AMP: step times, the sparse-vs-dense ratio and the peak
-   memory of each;
-3. ``train_steps``: real-resolution training steps of Mask R-CNN-base (LSJ,
-   1024) and UperNet-base (512) built from our configs, with AMP (GradScaler
+   reference, with AMP: step times, the sparse-vs-dense ratio against the
+   FLOP limit of the same shapes, and the peak memory of each;
+3. ``fcmae_compiled``: the sparse FCMAE step of small archs (launch-bound)
+   eager vs ``torch.compile(mode='reduce-overhead')`` (CUDA graphs);
+4. ``train_steps``: real-resolution training steps of Mask R-CNN-base (LSJ
+   and ms-crop, 1024) and UperNet-base (512) built from our configs, and of
+   mmdet's / mmseg's own ConvNeXt (V1) configs at base, with AMP (GradScaler
    for fp16) and AdamW: median step time, peak memory, the losses.
 
 Every item is measured on its own: one that fails is recorded with its
@@ -47,6 +50,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='ARCH:BATCH at 224 px')
     parser.add_argument('--fcmae-cases', nargs='+',
                         default=['atto:64', 'base:64'], help='ARCH:BATCH')
+    parser.add_argument('--compile-cases', nargs='+',
+                        default=['atto:64', 'tiny:64'], help='ARCH:BATCH')
     parser.add_argument('--train-steps', nargs='+', default=list(TRAIN_STEPS),
                         choices=list(TRAIN_STEPS))
     parser.add_argument('--amp-dtype', choices=['float16', 'bfloat16', 'none'],
@@ -56,7 +61,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--repeats', type=int, default=10)
     args = parser.parse_args(argv)
-    for case in args.backbone_cases + args.fcmae_cases:
+    for case in args.backbone_cases + args.fcmae_cases + args.compile_cases:
         arch, _, batch = case.partition(':')
         if not batch.isdigit() or int(batch) < 1:
             parser.error(f'case {case!r} is not ARCH:BATCH (e.g. base:32)')
@@ -77,7 +82,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     report = run_check(args.sections, cases(args.backbone_cases),
                        cases(args.fcmae_cases), args.train_steps, dtype,
                        not args.no_channels_last, args.dry_run, args.warmup,
-                       args.repeats)
+                       args.repeats, cases(args.compile_cases))
     if args.update:
         merge_previous(report, args.out, args.sections)
     write_json(args.out, report)
