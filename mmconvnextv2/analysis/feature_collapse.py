@@ -113,11 +113,18 @@ def parse_checkpoint_spec(text: str) -> CheckpointSpec:
     return CheckpointSpec(label, path, block_type)
 
 
+#: GRN parameters inside a backbone block, in every layout the loader reads
+#: (not those of the FCMAE decoder's block, which is V2 for a V1 encoder too).
+_BLOCK_GRN = re.compile(r'(?:^|\.)stages\.\d+\.(?:blocks\.|layers\.)?\d+\.'
+                        r'(?:mlp\.)?grn\.')
+
+
 def checkpoint_block_type(path: str) -> str:
-    """``'v2'`` if the checkpoint holds GRN parameters, else ``'v1'``."""
+    """``'v2'`` if the checkpoint's backbone blocks hold GRN parameters,
+    else ``'v1'``."""
     from ..checkpoint import read_checkpoint, unwrap_state
     state = unwrap_state(read_checkpoint(path, map_location='cpu'))
-    return 'v2' if any('grn' in k for k in state) else 'v1'
+    return 'v2' if any(_BLOCK_GRN.search(k) for k in state) else 'v1'
 
 
 def build_backbone(arch: Union[str, dict], spec: CheckpointSpec,

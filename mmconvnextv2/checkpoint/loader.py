@@ -1,5 +1,6 @@
 """Loading a checkpoint of any known layout into a ConvNeXt V2 backbone."""
 import os
+import re
 from typing import Mapping, Optional, Sequence, Tuple, Union
 
 from mmengine.logging import MMLogger
@@ -69,12 +70,21 @@ def _is_v1(backbone: nn.Module) -> bool:
 
 def check_block_type(backbone: nn.Module,
                      backbone_state: Mapping[str, Tensor], source: str) -> None:
-    """Raise a clear error when a V1 backbone is given V2 (GRN) weights (the
-    other way round, :func:`detect_layout` rejects the V1 file)."""
-    if _is_v1(backbone) and any('.grn.' in k for k in backbone_state):
+    """Raise a clear error when the backbone weights' blocks are of the other
+    type: V2 (GRN) weights for a ``block_type='v1'`` backbone, or V1
+    (LayerScale ``stages.{s}.{b}.gamma``, no GRN) weights for a V2 one (a
+    V1 FCMAE file gets past :func:`detect_layout` by its V2 decoder)."""
+    has_grn = any('.grn.' in k for k in backbone_state)
+    has_layer_scale = any(re.match(r'stages\.\d+\.\d+\.gamma$', k)
+                          for k in backbone_state)
+    if _is_v1(backbone) and has_grn:
         raise CheckpointMismatchError(
             f'checkpoint {source} holds ConvNeXt V2 blocks (GRN), but the '
             "model is built with block_type='v1'")
+    if not _is_v1(backbone) and has_layer_scale and not has_grn:
+        raise CheckpointMismatchError(
+            f'checkpoint {source} holds ConvNeXt V1 blocks (LayerScale, no '
+            "GRN), but the model is built with block_type='v2'")
 
 
 def load_backbone_checkpoint(backbone: nn.Module,

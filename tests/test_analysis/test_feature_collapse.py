@@ -11,8 +11,9 @@ import torch.nn.functional as F
 from PIL import Image
 
 from mmconvnextv2.analysis.feature_collapse import (
-    CheckpointSpec, analyse, analyse_taps, build_backbone, channel_distance,
-    list_images, load_image, parse_checkpoint_spec)
+    CheckpointSpec, analyse, analyse_taps, build_backbone,
+    channel_distance, checkpoint_block_type, list_images, load_image,
+    parse_checkpoint_spec)
 from mmconvnextv2.models import ConvNeXtV2
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -127,6 +128,18 @@ def test_checkpoint_specs():
         CheckpointSpec('c', 's3://x/y.pth', 'v2')
     with pytest.raises(ValueError, match='is not LABEL=PATH'):
         parse_checkpoint_spec('random')
+
+
+def test_block_type_read_from_the_backbone_keys(tmp_path):
+    """A V1 FCMAE checkpoint has GRN only in its (V2) decoder block."""
+    zero = torch.zeros(4)
+    v1 = {'backbone.stages.0.0.gamma': zero, 'neck.decoder.0.grn.gamma': zero}
+    torch.save({'state_dict': v1}, tmp_path / 'v1.pth')
+    assert checkpoint_block_type(str(tmp_path / 'v1.pth')) == 'v1'
+    for key in ('backbone.stages.0.0.grn.gamma', 'stages.1.blocks.0.mlp.grn.weight',
+                'convnextv2.encoder.stages.0.layers.1.grn.weight'):
+        torch.save({'state_dict': {key: zero}}, tmp_path / 'v2.pth')
+        assert checkpoint_block_type(str(tmp_path / 'v2.pth')) == 'v2', key
 
 
 # ------------------------------------------------- direct computation

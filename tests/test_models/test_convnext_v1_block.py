@@ -145,3 +145,12 @@ def test_fcmae_pretrains_a_v1_encoder(tmp_path):
     finetune.init_weights()
     for name, value in model.backbone.state_dict().items():
         assert torch.equal(finetune.state_dict()[name], value), name
+    # not into a V2 backbone, though its (V2) decoder block has GRN
+    with pytest.raises(CheckpointMismatchError,
+                       match="it is a ConvNeXt V1.*block_type='v1'"):
+        load_backbone_checkpoint(ConvNeXtV2(arch=TINY_ARCH),
+                                 tmp_path / 'fcmae_v1.pth', prefix='backbone.')
+    with pytest.raises(CheckpointMismatchError,
+                       match="holds ConvNeXt V1 blocks.*block_type='v2'"):
+        load_backbone_checkpoint(ConvNeXtV2(arch=TINY_ARCH),
+                                 tmp_path / 'fcmae_v1.pth')
