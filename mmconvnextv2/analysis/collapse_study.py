@@ -183,11 +183,11 @@ def study_markdown(study: Dict) -> str:
              f'{study["seed"]}; analysis on {study["num_images"]} images of '
              f'`{study["image_dir"]}` at {study["size"]} px.', '']
     for tap, collapse in study['collapse'].items():
-        lines += [f'### Tap `{tap}`', '', markdown_table(collapse), '']
+        lines += [f'## Tap `{tap}`', '', markdown_table(collapse), '']
     trend = study.get('trend') or {}
     if trend:
         iters = sorted(trend, key=int)
-        lines += [f'### Along the pre-training (tap `{next(iter(study["collapse"]))}`,'
+        lines += [f'## Along the pre-training (tap `{next(iter(study["collapse"]))}`,'
                   ' mean over all blocks, dead fraction in brackets)', '',
                   '| iterations | ' + ' | '.join(iters) + ' |',
                   '|---' * (len(iters) + 1) + '|']

@@ -39,7 +39,7 @@ def test_reduced_collapse_study(tmp_path):
                 assert 0 <= block['dead'] <= 1
         for picture in ('collapse.png', 'activations.png'):
             assert (work / tap / picture).stat().st_size > 10000
-    assert (work / 'study.md').read_text().count('### Tap') == 2
+    assert (work / 'study.md').read_text().count('## Tap') == 2
     # the first tap along the pre-training: random (0), every kept checkpoint
     assert sorted(study['trend'], key=int) == ['0', '1', '2']
     for point in study['trend'].values():
