@@ -21,12 +21,10 @@ from mmconvnextv2.analysis.collapse_study import (collapse_study,
                                                   study_markdown)
 from mmconvnextv2.analysis.feature_collapse import TAPS
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-try:  # the quickstart's config, data sizes, budget and data options
-    from mmconvnextv2.analysis import quickstart
-except ImportError:  # before the quickstart's plan moved into the package
-    sys.path.insert(0, osp.join(ROOT, 'tools'))
-    import quickstart
+from mmconvnextv2.analysis import quickstart  # its config, data, budget
+from mmconvnextv2.analysis.runner import repo_root
+
+ROOT = repo_root()
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
