@@ -9,7 +9,6 @@ Each run is a subprocess with one intra-op thread (the 2 cores are shared).
 """
 import glob
 import math
-import os
 import os.path as osp
 import re
 import socket
@@ -21,6 +20,7 @@ import pytest
 import torch
 from downstream_helpers import REPO
 
+from mmconvnextv2.analysis import runner
 from mmconvnextv2.datasets import make_synthetic_data
 from mmconvnextv2.models import ConvNeXtV2
 
@@ -65,16 +65,7 @@ def workspace(tmp_path_factory):
 
 def data_options(workspace, task):
     """--cfg-options pointing a synthetic config at the workspace's data."""
-    if task == 'det':
-        root = f'{workspace}/data/coco/'
-        ann = f'{root}annotations/instances_val.json'
-        extra = [f'val_evaluator.ann_file={ann}',
-                 f'test_evaluator.ann_file={ann}']
-    else:
-        root, extra = f'{workspace}/data/ade', []
-    return [f'{loader}.dataset.data_root={root}'
-            for loader in ('train_dataloader', 'val_dataloader',
-                           'test_dataloader')] + extra
+    return runner.data_options(task, f'{workspace}/data')
 
 
 def train_options(workspace, task, checkpoint='atto', iters=ITERS):
@@ -88,13 +79,10 @@ def train_options(workspace, task, checkpoint='atto', iters=ITERS):
     ]
 
 
-def run(args, env=None, check=True):
-    """Run a command from the repository root; return (output, seconds)."""
-    full_env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
-                    PYTHONWARNINGS='ignore', **(env or {}))
-    start = time.time()
-    proc = subprocess.run(args, cwd=REPO, env=full_env, capture_output=True,
-                          text=True, timeout=TIMEOUT)
+QUIET = {'PYTHONWARNINGS': 'ignore'}
+
+
+def _finished(args, proc, start, check):
     output = proc.stdout + proc.stderr
     if check and proc.returncode != 0:
         raise AssertionError(f'{args} failed ({proc.returncode}):\n'
@@ -102,15 +90,32 @@ def run(args, env=None, check=True):
     return proc.returncode, output, time.time() - start
 
 
+def run(tool, args, env=None, check=True):
+    """Run a tool (one thread); return (exit code, output, seconds)."""
+    start = time.time()
+    proc = runner.capture_tool(tool, args, threads=1,
+                               env=dict(QUIET, **(env or {})), timeout=TIMEOUT)
+    return _finished([tool, *args], proc, start, check)
+
+
+def run_script(args, env=None, check=True):
+    """A shell script from the repository root, with the tools' environment."""
+    start = time.time()
+    proc = subprocess.run(args, cwd=REPO, capture_output=True, text=True,
+                          env=runner.child_env(1, dict(QUIET, **(env or {}))),
+                          timeout=TIMEOUT)
+    return _finished(args, proc, start, check)
+
+
 def train(config, work_dir, options, extra=()):
-    return run([sys.executable, 'tools/train.py', config, '--work-dir',
-                str(work_dir), *extra, '--cfg-options', *options])
+    return run('tools/train.py', [config, '--work-dir', str(work_dir), *extra,
+                                  '--cfg-options', *options])
 
 
 def evaluate(config, checkpoint, work_dir, options):
-    _, output, seconds = run([
-        sys.executable, 'tools/test.py', config, str(checkpoint),
-        '--work-dir', str(work_dir), '--cfg-options', *options
+    _, output, seconds = run('tools/test.py', [
+        config, str(checkpoint), '--work-dir', str(work_dir), '--cfg-options',
+        *options
     ])
     metrics = dict(re.findall(r'^(\S+): (-?[\d.]+(?:e-?\d+)?)$', output,
                               re.MULTILINE))
@@ -122,6 +127,7 @@ def checkpoints(work_dir):
                             recursive=True))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('task', ['det', 'seg'])
 def test_train_then_test(workspace, task, record_property):
     config = DET if task == 'det' else SEG
@@ -147,6 +153,7 @@ def test_train_then_test(workspace, task, record_property):
           f'{test_s:.0f} s: {[(k, metrics[k]) for k in keys]}')
 
 
+@pytest.mark.slow
 def test_resume_continues_an_interrupted_run(workspace):
     (workspace / 'hooks').mkdir()
     (workspace / 'hooks' / 'crash_hook.py').write_text(CRASH_HOOK)
@@ -159,9 +166,8 @@ def test_resume_continues_an_interrupted_run(workspace):
     work_dir = workspace / 'resume'
     options = train_options(workspace, 'seg') + [
         'default_hooks.checkpoint.interval=2']
-    code, output, _ = run([
-        sys.executable, 'tools/train.py', str(crashing), '--work-dir',
-        str(work_dir), '--cfg-options', *options
+    code, output, _ = run('tools/train.py', [
+        str(crashing), '--work-dir', str(work_dir), '--cfg-options', *options
     ], env=dict(PYTHONPATH=str(workspace / 'hooks')), check=False)
     assert code != 0 and 'simulated crash after iteration 3' in output
     assert 'Iter(train) [3/4]' in output
@@ -188,7 +194,7 @@ def test_two_process_cpu_training(workspace):
         'train_dataloader.batch_size=1',
         'env_cfg.dist_cfg.backend=gloo',
     ]
-    _, output, seconds = run(
+    _, output, seconds = run_script(
         ['bash', 'tools/dist_train.sh', DET, '2', '--work-dir', str(work_dir),
          '--cfg-options', *options],
         env=dict(PORT=str(_free_port()), PYTHON=sys.executable))
@@ -232,9 +238,8 @@ def _bad_case(workspace, case):
 def test_bad_input_fails_clearly_without_checkpoint(workspace, case):
     config, options, patterns = _bad_case(workspace, case)
     work_dir = workspace / f'bad_{case}'
-    code, output, _ = run([
-        sys.executable, 'tools/train.py', config, '--work-dir',
-        str(work_dir), '--cfg-options', *options
+    code, output, _ = run('tools/train.py', [
+        config, '--work-dir', str(work_dir), '--cfg-options', *options
     ], check=False)
     assert code == 1, output[-4000:]
     # one line, no traceback, naming the problem
