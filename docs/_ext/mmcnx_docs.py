@@ -6,8 +6,8 @@ time, so that they cannot fall behind it.
   reported metrics and where they come from, weights), included by
   ``model_zoo.md``.
 * ``_generated/collapse.md``: what the feature-collapse study
-  (``make collapse``) left in ``docs/collapse/`` (its ``study.md`` and
-  pictures), or a line saying it is not there yet; included by
+  (``make collapse``) left in ``docs/collapse/`` (its write-up
+  ``README.md``, else ``study.md``, and its pictures), or a line saying it is not there yet; included by
   ``user_guides/feature_collapse.md``. The folder is written by the study,
   so its files are not pages of their own.
 * ``_generated/api_<package>.md``: an ``automodule`` block for every module
@@ -141,15 +141,18 @@ _MD_LINK = re.compile(r'(!?)\[([^\]]*)\]\(([^)\s]+)\)')
 
 
 def collapse_markdown(folder: str = osp.join(DOCS, 'collapse')) -> str:
-    """The study's ``study.md`` with its links made to work from
-    ``user_guides/`` (pictures of the folder shown, other files named),
-    then every picture of the folder it does not show; a note when the
-    folder holds nothing yet."""
+    """The study's ``README.md`` (else ``study.md``) with its links made to
+    work from ``user_guides/`` (pictures of the folder shown, other files
+    named), then every picture of the folder it does not show; a note when
+    the folder holds nothing yet."""
     if not osp.isdir(folder):
         return ('The study has not been copied into `docs/collapse/` yet: '
                 'run `make collapse` (see above).\n')
     lines, shown = [], set()
-    study = osp.join(folder, 'study.md')
+    # the write-up (README.md) when there is one, else the study's summary
+    study = osp.join(folder, 'README.md')
+    if not osp.isfile(study):
+        study = osp.join(folder, 'study.md')
 
     def relink(match: 're.Match') -> str:
         bang, text, target = match.groups()
