@@ -22,8 +22,9 @@ from .summary import pyplot
 __all__ = ['FCMAE_CFG', 'DET_CFG', 'SEG_CFG', 'TASKS', 'METRICS', 'DATA',
            'SMOKE_DATA', 'LR', 'LR_GRID', 'SWEEP_DATA_SEED', 'PAYOFF_BUDGETS',
            'PAYOFF_SEEDS', 'finetune_options', 'lr_option', 'downstream',
-           'pretrain_budget', 'payoff_budgets', 'run_dirs', 'lr_sweep',
-           'run_payoff', 'run_main_job', 'write_table']
+           'pretrain_budget', 'payoff_budgets', 'run_dirs', 'sweep_scores',
+           'sweep_table', 'lr_sweep', 'run_payoff', 'run_main_job',
+           'write_table', 'prepare_work_dir', 'make_data']
 
 FCMAE_CFG = 'configs/fcmae/fcmae_convnext-v2-atto_1xb16-coslr-1000i_synthetic-128px.py'
 DET_CFG = 'configs/mask_rcnn/mask-rcnn_convnext-v2-atto_fpn_synthetic.py'
@@ -110,7 +111,7 @@ def run_dirs(work: str, budget: int, seed: int) -> Dict[str, str]:
             for task in TASKS for init, b in zip(STARTS, (budget, 0))}
 
 
-def _sweep_scores(runs: List[Dict], task: str, budget: int
+def sweep_scores(runs: List[Dict], task: str, budget: int
                   ) -> Dict[float, float]:
     """Learning rate -> the mean of the task's headline metrics (mAP in
     0-1, mIoU in 0-100: one task's metrics share a scale)."""
@@ -122,14 +123,14 @@ def _sweep_scores(runs: List[Dict], task: str, budget: int
     return scores
 
 
-def _sweep_table(runs: List[Dict], budget: int) -> tuple:
+def sweep_table(runs: List[Dict], budget: int) -> tuple:
     """The sweep's Markdown table and each start's best learning rate."""
     lines = ['| task | start | score by learning rate | best |',
              '|---|---|---|---|']
     best = {}
     for task in TASKS:
         for init, b in (('random', 0), ('fcmae', budget)):
-            scores = _sweep_scores(runs, task, b)
+            scores = sweep_scores(runs, task, b)
             best[f'{task}_{init}'] = max(scores, key=scores.get)
             lines.append(f'| {task} | {init} | ' + ', '.join(
                 f'{lr:g}: {v:.4f}' for lr, v in sorted(scores.items()))
@@ -154,7 +155,7 @@ def lr_sweep(budget: int, smoke: bool, jobs: int, quiet: bool) -> Dict:
         FCMAE_CFG, tasks, [0, budget], [0], work,
         data_options('fcmae', data_root), SWEEP_DATA_SEED, jobs, quiet)
     payoff.write_outputs(study, work)
-    table, best = _sweep_table(study['runs'], budget)
+    table, best = sweep_table(study['runs'], budget)
     with open(osp.join(work, 'lr_sweep.md'), 'w') as f:
         f.write('# Learning-rate sweep (data seed '
                 f'{SWEEP_DATA_SEED}, validation split)\n\n{table}\n')
