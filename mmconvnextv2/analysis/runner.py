@@ -61,8 +61,11 @@ def child_env(threads: Optional[int] = None,
 
 
 def tool_command(tool: str, args: Sequence[Any] = ()) -> List[str]:
-    """``[python, tools/<tool>, *args]`` with this interpreter."""
-    return [sys.executable, tool_path(tool), *map(str, args)]
+    """``[python, tools/<tool>, *args]`` with this interpreter; a shell
+    launcher (``dist_train.sh`` ...) runs under ``bash``."""
+    path = tool_path(tool)
+    runner = 'bash' if path.endswith('.sh') else sys.executable
+    return [runner, path, *map(str, args)]
 
 
 class ToolError(RuntimeError):
@@ -78,12 +81,15 @@ class ToolError(RuntimeError):
 def start_tool(tool: str, args: Sequence[Any] = (),
                threads: Optional[int] = None,
                env: Optional[Dict[str, str]] = None,
-               cwd: Optional[str] = None) -> subprocess.Popen:
-    """Start a tool with its output (stdout and stderr) on a text pipe."""
+               cwd: Optional[str] = None,
+               new_session: bool = False) -> subprocess.Popen:
+    """Start a tool with its output (stdout and stderr) on a text pipe;
+    ``new_session``: in a process group of its own (a launcher and its
+    workers can then be signalled together)."""
     return subprocess.Popen(tool_command(tool, args), cwd=cwd or repo_root(),
                             env=child_env(threads, env),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+                            text=True, start_new_session=new_session)
 
 
 def run_tool(tool: str, args: Sequence[Any] = (), log: Optional[str] = None,
@@ -208,6 +214,7 @@ def call_with_timeout(fn: Callable, args: tuple, timeout: float) -> tuple:
     proc = ctx.Process(target=_call_in_child, args=(fn, args, send))
     start = time.perf_counter()
     proc.start()
+    send.close()  # the child's copy only: its death ends the pipe (EOF)
     outcome = None
     if receive.poll(timeout):
         try:

@@ -73,3 +73,31 @@ def test_data_options():
         ['train_dataloader.dataset.data_root=/d/ade']
     assert data_options('root', '/d')[2] == \
         'test_dataloader.dataset.data_root=/d'
+
+
+def test_shell_launchers_run_under_bash():
+    from mmconvnextv2.analysis.runner import tool_command
+    cmd = tool_command('dist_train.sh', ['cfg.py', 2])
+    assert cmd[0] == 'bash' and cmd[1].endswith('tools/dist_train.sh')
+    assert cmd[2:] == ['cfg.py', '2']
+
+
+def _fail() -> None:
+    raise ValueError('bad family')
+
+
+def _sleep() -> None:
+    import time
+    time.sleep(30)
+
+
+def test_call_with_timeout_outcomes():
+    import os
+
+    from mmconvnextv2.analysis.runner import call_with_timeout
+    assert call_with_timeout(sum, ([1, 2], ), 30) == ('ok', 3)
+    kind, err = call_with_timeout(_fail, (), 30)
+    assert kind == 'error' and str(err) == 'bad family'
+    # a child that dies is reported at once, not after the timeout
+    assert call_with_timeout(os._exit, (3, ), 30) == ('died', 3)
+    assert call_with_timeout(_sleep, (), 0.5) == ('timeout', None)

@@ -16,7 +16,6 @@ import os.path as osp
 import re
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -25,7 +24,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import pytest
 import torch
 
-from mmconvnextv2.analysis.runner import child_env, repo_root
+from mmconvnextv2.analysis.runner import repo_root, start_tool
 from mmconvnextv2.datasets import make_synthetic_data
 from mmconvnextv2.runtime import trust_mmengine_checkpoints
 from test_nonfinite_loss import INJECT
@@ -86,15 +85,11 @@ class Launch:
     def __init__(self, config: str, work_dir: str, nproc: int, port: int,
                  on_line: Optional[Callable[[str], None]] = None,
                  **env: str) -> None:
-        # the shared runner starts Python tools only: same environment rules
-        self.proc = subprocess.Popen(
-            ['bash', 'tools/dist_train.sh', config, str(nproc),
-             '--work-dir', work_dir],
-            cwd=repo_root(), stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, start_new_session=True,
-            env=child_env(1, dict(
-                PYTHON=sys.executable,
-                PORT=str(port), PYTHONWARNINGS='ignore', **env)))
+        self.proc = start_tool(
+            'dist_train.sh', [config, nproc, '--work-dir', work_dir],
+            threads=1, new_session=True,
+            env=dict(PYTHON=sys.executable, PORT=str(port),
+                     PYTHONWARNINGS='ignore', **env))
         self.log = osp.join(work_dir + f'.node{env.get("NODE_RANK", 0)}.log')
         self.lines: List[Tuple[float, str]] = []
         self._on_line = on_line
