@@ -20,6 +20,7 @@ from typing import Dict, List, Optional, Sequence
 from mmconvnextv2.utils import read_json, write_json
 
 from .results import headline, last_checkpoint, test_metrics
+from .progress import ProgressBoard
 from .runner import ToolRunner, say
 from .schedule import Job, execute, stretch_schedule, threads_per_job
 from .summary import markdown, plot_budgets, summarise
@@ -183,12 +184,19 @@ def run_study(fcmae_config: str, tasks: Sequence[Downstream],
     budgets = sorted(set(int(b) for b in budgets))
     if not budgets or budgets[0] < 0:
         raise ValueError(f'budgets must be >= 0, got {budgets}')
-    run = ToolRunner(threads=threads_per_job(jobs), quiet=quiet or jobs > 1)
+    quiet = quiet or jobs > 1
+    board = ProgressBoard() if quiet else None  # tools' output: their logs
+    run = ToolRunner(threads=threads_per_job(jobs), quiet=quiet, board=board,
+                     root=work_dir)
     os.makedirs(work_dir, exist_ok=True)
     plan = plan_study(fcmae_config, tasks, budgets, seeds, work_dir, run,
                       pretrain_options, pretrain_seed, show_dir, keep_budgets)
     start = time.time()
-    results = execute(plan, jobs, _show_headline)
+    try:
+        results = execute(plan, jobs, _show_headline)
+    finally:
+        if board is not None:
+            board.close()
     runs = sorted((r for k, r in results.items() if k != 'pretrain'),
                   key=lambda r: (r['task'], r['budget'], r['seed']))
     return dict(

@@ -16,6 +16,7 @@ from mmconvnextv2.utils import write_json
 
 from . import payoff
 from .results import loss_history
+from .progress import ProgressBoard
 from .runner import ToolRunner, data_options, repo_root
 from .summary import pyplot
 
@@ -239,14 +240,16 @@ def run_payoff(work: str, data_root: str, seed: int, smoke: bool,
     return study
 
 
-def _visualise_reconstruction(work: str, data_root: str, checkpoint: str,
-                              quiet: bool) -> str:
+def _visualise_reconstruction(work: str, data_root: str,
+                              checkpoint: str) -> str:
     """``fcmae_reconstruction.png`` by tools/misc/visualize_fcmae.py."""
     recon = osp.join(work, 'fcmae_reconstruction.png')
-    ToolRunner(quiet=quiet)(
+    board = ProgressBoard()
+    ToolRunner(quiet=True, board=board, root=work)(
         'tools/misc/visualize_fcmae.py',
         [FCMAE_CFG, checkpoint, osp.join(data_root, 'coco', 'val'), '--out',
          recon, '--size', '128'], osp.join(work, 'pretrain', 'tool.log'))
+    board.close()
     return recon
 
 
@@ -265,7 +268,7 @@ def run_main_job(work: str, data_root: str, seed: int = 0,
         data_options('fcmae', data_root), seed, jobs, quiet, show_dir='vis',
         keep_budgets=payoff_budgets(budget))
     fcmae_ckpt = study['pretrain']['checkpoints'][str(budget)]
-    recon = _visualise_reconstruction(work, data_root, fcmae_ckpt, quiet)
+    recon = _visualise_reconstruction(work, data_root, fcmae_ckpt)
     by_key = {(r['task'], r['budget']): r for r in study['runs']}
     runs = {f'{task}_{init}': by_key[(task, b)] for task in TASKS
             for init, b in zip(STARTS, (budget, 0))}
@@ -282,7 +285,10 @@ def run_main_job(work: str, data_root: str, seed: int = 0,
            if isinstance(v, float) and not math.isfinite(v)]
     if bad:
         print(f'warning: non-finite metrics in {bad}')
-    print(f'\nwrote {work}/results.md, results.json and pictures')
+    print(f'\nwrote {work}/results.md and results.json; pictures:')
+    for picture in results['pictures']:
+        print(f'  {picture}')
+    print(f'logs: {work}/*/tool.log (pre-training: {work}/pretrain/tool.log)')
     return results
 
 

@@ -156,9 +156,16 @@ def capture_tool(tool: str, args: Sequence[Any] = (),
 class ToolRunner:
     """Runs tools for a study: ``threads`` OpenMP/MKL threads each (None:
     the child's default), output to a log file and, unless ``quiet``, to
-    the console; every run is announced with a ``$ tools/...`` line."""
+    the console; every run is announced with a ``$ tools/...`` line.
+
+    With a ``board`` (:class:`~.progress.ProgressBoard`), a quiet run is a
+    stage of the board instead, named by its log's folder relative to
+    ``root``: its iteration, total and ETA on the console, at least every
+    ``board.interval`` seconds; the tool's own output in the log only."""
     threads: Optional[int] = None
     quiet: bool = False
+    board: Optional[Any] = None
+    root: Optional[str] = None
 
     def __call__(self, tool: str, args: Sequence[Any], log: str) -> float:
         """Run ``tool`` with ``args`` to its end; return its seconds.
@@ -166,10 +173,26 @@ class ToolRunner:
         Raises:
             ToolError: the tool failed (its output is in ``log``).
         """
+        if self.board is not None and self.quiet:
+            return self._run_on_board(tool, args, log)
         shown = '$ ' + ' '.join([tool, *map(str, args)])
         say(shown + (f'   (log: {log})' if self.quiet else ''))
         done = run_tool(tool, args, log=log, threads=self.threads,
                         echo=not self.quiet)
+        return done.seconds  # type: ignore[attr-defined]
+
+    def _run_on_board(self, tool: str, args: Sequence[Any], log: str) -> float:
+        folder = osp.dirname(log)
+        where = osp.relpath(folder, self.root) if self.root else folder
+        name = f'{where} {osp.splitext(osp.basename(tool))[0]}'
+        on_line = self.board.stage(name)
+        try:
+            done = run_tool(tool, args, log=log, threads=self.threads,
+                            on_line=on_line)
+        except ToolError:
+            self.board.finish(name, ok=False, note=f'log: {log}')
+            raise
+        self.board.finish(name)
         return done.seconds  # type: ignore[attr-defined]
 
 

@@ -17,12 +17,20 @@ def load_quickstart():
 
 
 @pytest.mark.slow
-def test_quickstart_smoke_end_to_end(tmp_path):
+def test_quickstart_smoke_end_to_end(tmp_path, capsys):
     quickstart = load_quickstart()
     args = ['--smoke', '--quiet', '--work-dir', str(tmp_path / 'qs'),
             '--data-root', str(tmp_path / 'data')]
     results = quickstart.main(args)
     work = tmp_path / 'qs'
+    # the console: one line per stage event with its progress, the table,
+    # the pictures and the logs; the tools' chatter only in their logs
+    out = capsys.readouterr().out
+    assert '[pretrain train] started' in out
+    assert '[det/b0_s0 train] done in' in out and '[det/b0_s0 test] done' in out
+    assert 'Loads checkpoint' not in out and 'init_weights' not in out
+    assert 'pictures:' in out and 'logs:' in out
+    assert 'Iter(train)' in (work / 'pretrain' / 'tool.log').read_text()
     for name in ('results.json', 'results.md', 'fcmae_reconstruction.png',
                  'loss_curves.png', 'det_result_0.jpg', 'seg_result_0.png'):
         assert (work / name).is_file(), name
