@@ -21,3 +21,7 @@ def pytest_configure(config):
     config.addinivalue_line(
         'markers', 'slow: trains or takes more than ~10 s (still in the '
         'default run; deselect with -m "not slow")')
+
+
+# fixtures shared by several folders
+from helpers.trained import trained  # noqa: E402,F401

@@ -95,7 +95,13 @@ def registered_names(cfg: Config) -> Iterator[Tuple[str, str, str]]:
 def test_configs_found():
     folders = {c.split(osp.sep)[1] for c in CONFIGS}
     assert folders >= {'convnext_v2', 'fcmae', 'mask_rcnn', 'upernet'}
-    assert len(glob.glob(osp.join(ROOT, 'configs', 'convnext_v2', '*.py'))) == 8
+    found = glob.glob(osp.join(ROOT, 'configs', 'convnext_v2', '*.py'))
+    names = [osp.basename(f) for f in found]
+    # one IN-1K fine-tuning from FCMAE per arch (atto ... huge); the IN-22K
+    # route from nano up: stage 1 (in22k), stage 2 at 224 and 384 (huge: 512)
+    assert sum('_fcmae-pre_' in n and n.endswith('_in1k.py') for n in names) == 8
+    assert sum(n.endswith('_in22k.py') for n in names) == 5
+    assert sum('fcmae-in22k-pre' in n for n in names) == 10
 
 
 @pytest.mark.parametrize('config', CONFIGS)
@@ -151,7 +157,10 @@ def test_convnext_v2_metafile():
     assert sorted(m['Config'] for m in models) == sorted(configs)
     init_default_scope('mmpretrain')
     from mmpretrain.registry import MODELS
-    for model in models:
+    in1k = [m for m in models if '_fcmae-pre_' in m['Config']
+            and m['Config'].endswith('_in1k.py')]
+    assert len(in1k) == 8  # the IN-22K route has a test of its own
+    for model in in1k:
         arch = model['Name'].split('_')[0][len('convnext-v2-'):]
         (result, ) = model['Results']
         assert result['Metrics']['Top 1 Accuracy'] == paper[arch]
@@ -184,7 +193,7 @@ RECIPES = {
 @pytest.mark.parametrize('arch', RECIPES)
 def test_finetune_recipe(arch):
     (config, ) = glob.glob(osp.join(ROOT, 'configs', 'convnext_v2',
-                                    f'convnext-v2-{arch}_*_in1k.py'))
+                                    f'convnext-v2-{arch}_fcmae-pre_*_in1k.py'))
     cfg = Config.fromfile(config)
     (epochs, warmup, blr, decay, decay_type, wd, drop_path, mixup, smoothing,
      width) = RECIPES[arch]

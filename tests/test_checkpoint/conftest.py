@@ -1,4 +1,4 @@
-"""Fixtures for the checkpoint tests (helpers live in checkpoint_helpers.py)."""
+"""Fixtures for the checkpoint tests (helpers live in tests/helpers/checkpoints.py)."""
 from typing import List
 
 import pytest

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from checkpoint_helpers import (TINY, export_official, pretrained,
+from helpers.checkpoints import (TINY, export_official, pretrained,
                                 random_backbone_state)
 
 ROOT = Path(__file__).resolve().parents[2]

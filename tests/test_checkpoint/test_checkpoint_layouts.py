@@ -4,7 +4,7 @@ from collections import OrderedDict
 
 import pytest
 import torch
-from checkpoint_helpers import (ATTO, TINY, export_fcmae_raw, export_hf,
+from helpers.checkpoints import (ATTO, TINY, export_fcmae_raw, export_hf,
                                 export_official, export_timm,
                                 minkowski_from_dense, pretrained,
                                 random_backbone_state, randomize_)

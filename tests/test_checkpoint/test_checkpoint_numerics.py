@@ -10,7 +10,7 @@ from collections import OrderedDict
 import pytest
 import torch
 import torch.nn.functional as F
-from checkpoint_helpers import (ATTO, TINY, export_fcmae_raw, export_hf,
+from helpers.checkpoints import (ATTO, TINY, export_fcmae_raw, export_hf,
                                 export_official, pretrained,
                                 random_backbone_state)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
-from checkpoint_helpers import ATTO, TINY, pretrained, random_backbone_state
+from helpers.checkpoints import ATTO, TINY, pretrained, random_backbone_state
 
 from mmconvnextv2.checkpoint import (backbone_part, convert_checkpoint,
                                      read_checkpoint)

@@ -7,7 +7,7 @@ import torch
 from mmengine.logging import MMLogger
 from mmpretrain.registry import MODELS
 
-from checkpoint_helpers import TINY, export_fcmae_raw, export_official, randomize_
+from helpers.checkpoints import TINY, export_fcmae_raw, export_official, randomize_
 
 
 def fcmae(checkpoint=None, embed_dims=16):

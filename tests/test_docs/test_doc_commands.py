@@ -1,7 +1,5 @@
 """The command-and-config checker (mmconvnextv2.utils.doc_commands) on
 hand-made Markdown, then on README.md and docs/ themselves."""
-import os
-import os.path as osp
 
 import pytest
 

@@ -14,7 +14,3 @@ def one_thread():
     yield
     torch.set_num_threads(before)
 
-
-def pytest_configure(config):
-    config.addinivalue_line(
-        'markers', 'slow: takes a minute or more (still in the default run)')

@@ -5,7 +5,7 @@ import os.path as osp
 
 import pytest
 import torch
-from downstream_helpers import (CONFIGS, TEST_CONFIGS, assert_backbone_learns,
+from helpers.downstream import (CONFIGS, TEST_CONFIGS, assert_backbone_learns,
                                 build_model, groups_by_param, load_config,
                                 loss_step)
 

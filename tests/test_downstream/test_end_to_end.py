@@ -18,7 +18,7 @@ import time
 
 import pytest
 import torch
-from downstream_helpers import REPO
+from helpers.downstream import REPO
 
 from mmconvnextv2.analysis import runner
 from mmconvnextv2.datasets import make_synthetic_data

@@ -15,7 +15,7 @@ import torch
 from mmconvnextv2.engine import (PREEMPTED_EXIT_CODE, ResumeError,
                                  checkpoint_problem, find_resume_checkpoint)
 from mmconvnextv2.runtime import trust_mmengine_checkpoints
-from training_helpers import ROOT, start_train, train, write_tiny_run
+from helpers.training import ROOT, start_train, train, write_tiny_run
 
 # every test trains through tools/train.py (about 10 s a run on 2 cores)
 pytestmark = [pytest.mark.skipif(not hasattr(signal, 'SIGKILL'),

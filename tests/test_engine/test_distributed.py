@@ -27,7 +27,7 @@ import torch
 from mmconvnextv2.analysis.runner import repo_root, start_tool
 from mmconvnextv2.datasets import make_synthetic_data
 from mmconvnextv2.runtime import trust_mmengine_checkpoints
-from test_nonfinite_loss import INJECT
+from helpers.training import INJECT
 
 SEG = osp.join(repo_root(),
                'configs/upernet/upernet_convnext-v2-atto_synthetic-128x128.py')

@@ -10,37 +10,9 @@ import torch
 
 from mmconvnextv2.analysis.runner import capture_tool
 from mmconvnextv2.runtime import trust_mmengine_checkpoints
-from training_helpers import write_tiny_run
-
-INJECT = '''
-from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
-from mmengine.registry import HOOKS
+from helpers.training import INJECT, write_tiny_run
 
 
-@HOOKS.register_module()
-class NaNLossAt(Hook):
-    """Make the first loss term NaN at the given (1-based) iterations, on
-    the given ranks (default all)."""
-
-    def __init__(self, iters, ranks=None):
-        from mmengine.dist import get_rank
-        self.iters = set(iters) if ranks is None or get_rank() in ranks \
-            else set()
-
-    def before_train(self, runner):
-        model = runner.model.module if is_model_wrapper(runner.model) \\
-            else runner.model
-        original = model.loss
-
-        def loss(*args, **kwargs):
-            losses = original(*args, **kwargs)
-            if runner.iter + 1 in self.iters:
-                key = next(k for k in losses if 'loss' in k)
-                losses[key] = losses[key] * float('nan')
-            return losses
-        model.loss = loss
-'''
 
 
 def _config(tmp_path, iters) -> str:

@@ -1,4 +1,4 @@
-"""Set-up of the swap package tests (helpers live in swap_helpers.py)."""
+"""Set-up of the swap package tests (helpers live in tests/helpers/swap.py)."""
 import pytest
 import torch
 

@@ -8,7 +8,7 @@ from mmengine.config import Config
 
 from mmconvnextv2.models import ConvNeXtV2
 from mmconvnextv2.swap import check_config, model_num_classes
-from swap_helpers import CASES, RETINANET, swap
+from helpers.swap import CASES, RETINANET, swap
 
 SLOW = ('two-stage', 'instance', 'vit-levels')  # over ~7 s here
 

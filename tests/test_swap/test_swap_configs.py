@@ -6,7 +6,7 @@ import pytest
 from mmengine.config import Config
 
 from mmconvnextv2.swap import SwapError, installed_configs, resolve_config
-from swap_helpers import ATTO, RETINANET, swap
+from helpers.swap import ATTO, RETINANET, swap
 
 
 def test_packaged_config_keeps_its_pkg_name(tmp_path):

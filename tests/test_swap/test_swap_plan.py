@@ -8,7 +8,7 @@ from mmconvnextv2.models import ConvNeXtV2
 from mmconvnextv2.swap import (Edits, FeatureMap, SwapError, assign_stages,
                                layer_decay_settings, swap_config)
 from mmconvnextv2.swap.plan import closing_notes
-from swap_helpers import CASES, RETINANET, swap, value_at
+from helpers.swap import CASES, RETINANET, swap, value_at
 
 
 @pytest.mark.parametrize('kind', [

@@ -5,7 +5,7 @@ import pytest
 from mmconvnextv2.swap import (FeatureMap, SwapError, find_backbone,
                                nested_backbone, parse_arch, probe_backbone)
 from mmconvnextv2.swap.probe import original_backbone
-from swap_helpers import swap
+from helpers.swap import swap
 
 RESNET18 = dict(type='ResNet', depth=18, out_indices=(0, 1, 2, 3),
                 norm_cfg=dict(type='SyncBN'),

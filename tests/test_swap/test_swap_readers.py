@@ -6,7 +6,7 @@ from mmengine.config import Config
 from mmconvnextv2.swap import (FeatureMap, SwapError, class_default,
                                find_readers, passed_through, readers_of,
                                stray_width)
-from swap_helpers import ATTO, swap, value_at
+from helpers.swap import ATTO, swap, value_at
 
 WIDTHS = [256, 512, 1024, 2048]
 PATH = ('model', 'decode_head')

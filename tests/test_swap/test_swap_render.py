@@ -1,7 +1,7 @@
 """mmconvnextv2.swap.render: the written config is short, inherits the
 original, is valid config Python and is the same every time."""
 from mmconvnextv2.swap import Change, SwapResult, format_value, render
-from swap_helpers import DEEPLABV3PLUS, swap
+from helpers.swap import DEEPLABV3PLUS, swap
 
 
 def test_written_config_inherits_and_is_stable(tmp_path):

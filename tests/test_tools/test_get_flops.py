@@ -27,7 +27,7 @@ spec.loader.exec_module(get_flops)
 
 def in1k_config(arch: str) -> str:
     found = glob.glob(osp.join(ROOT, 'configs', 'convnext_v2',
-                               f'convnext-v2-{arch}_*_in1k.py'))
+                               f'convnext-v2-{arch}_fcmae-pre_*_in1k.py'))
     assert len(found) == 1, found
     return found[0]
 

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 import torch
-from test_train_test_cli import ROOT, TIMEOUT
+from helpers.classifier import ROOT, TIMEOUT
 
 SCRIPT = r'''
 import sys

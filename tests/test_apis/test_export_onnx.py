@@ -5,7 +5,7 @@ Mask R-CNN's backbone + FPN, at another batch size than the export's
 divisible by 32 and a checkpoint of another task fail clearly."""
 import pytest
 import torch
-from test_train_test_cli import run
+from helpers.classifier import run
 
 from mmconvnextv2.apis.export import (AdaptiveAvgPoolAsMatmul, build_export_module,
                                  check_parity, check_shape, export_and_check)

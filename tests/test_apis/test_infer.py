@@ -6,21 +6,18 @@ import json
 import os
 import os.path as osp
 import shutil
-import sys
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
-from test_train_test_cli import run
+from helpers.classifier import run
 
 from mmconvnextv2.checkpoint import backbone_part
 from mmconvnextv2.apis.inference import Predictor, run_inference
 
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
-                            'test_checkpoint'))
-from checkpoint_helpers import (ATTO, export_hf, export_official,  # noqa: E402
-                                export_timm, random_backbone_state)
+from helpers.checkpoints import (ATTO, export_hf, export_official,
+                                 export_timm, random_backbone_state)
 
 
 def image_folder(src_images, dst):

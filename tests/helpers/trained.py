@@ -1,10 +1,8 @@
 """Checkpoints written by tools/train.py, shared by the inference and export
 tests: the atto Mask R-CNN and UperNet synthetic configs trained for one
 iteration on a few synthetic images, and the tiny classifier config of
-test_train_test_cli.py for one epoch (2 iterations). Trained once per
+tests/helpers/classifier.py for one epoch (2 iterations). Trained once per
 session, only when a test asks for them."""
-import os.path as osp
-import sys
 from types import SimpleNamespace
 
 import pytest
@@ -12,10 +10,9 @@ import pytest
 from mmconvnextv2.analysis.runner import data_options
 from mmconvnextv2.datasets import make_synthetic_data
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from test_train_test_cli import CONFIG as CLS_CONFIG  # noqa: E402
-from test_train_test_cli import data_options as cls_data_options  # noqa: E402
-from test_train_test_cli import run, write_imagenet_folder  # noqa: E402
+from helpers.classifier import CONFIG as CLS_CONFIG
+from helpers.classifier import data_options as cls_data_options
+from helpers.classifier import run, write_imagenet_folder
 
 DET_CONFIG = 'configs/mask_rcnn/mask-rcnn_convnext-v2-atto_fpn_synthetic.py'
 SEG_CONFIG = 'configs/upernet/upernet_convnext-v2-atto_synthetic-128x128.py'

@@ -78,3 +78,36 @@ def train(config: str, work_dir: str, *args: str, check: bool = True,
     if check:
         assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     return done
+
+
+#: A config module that makes the loss NaN at chosen iterations (the
+#: non-finite loss tests, one process and several).
+INJECT = '''
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmengine.registry import HOOKS
+
+
+@HOOKS.register_module()
+class NaNLossAt(Hook):
+    """Make the first loss term NaN at the given (1-based) iterations, on
+    the given ranks (default all)."""
+
+    def __init__(self, iters, ranks=None):
+        from mmengine.dist import get_rank
+        self.iters = set(iters) if ranks is None or get_rank() in ranks \
+            else set()
+
+    def before_train(self, runner):
+        model = runner.model.module if is_model_wrapper(runner.model) \\
+            else runner.model
+        original = model.loss
+
+        def loss(*args, **kwargs):
+            losses = original(*args, **kwargs)
+            if runner.iter + 1 in self.iters:
+                key = next(k for k in losses if 'loss' in k)
+                losses[key] = losses[key] * float('nan')
+            return losses
+        model.loss = loss
+'''
