@@ -13,6 +13,7 @@ checkpoints of tools/train.py in a process that only loaded our config. It is
 an allow-list of those types, not ``weights_only=False``: no code of a file's
 choosing runs (see :func:`mmconvnextv2.runtime.trust_mmengine_checkpoints`).
 """
+from . import checkpoint  # noqa: F401  (its errors are reported in one line)
 from . import engine  # noqa: F401  (registers the checkpoint and image hooks)
 from .datasets import *  # noqa: F401,F403
 from .models import *  # noqa: F401,F403  (registers the modules)

@@ -11,6 +11,8 @@ import torch
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from ..utils.errors import reported
+
 # file names that ``save_pretrained`` (Hugging Face) writes into a directory
 HF_WEIGHT_FILES = ('model.safetensors', 'pytorch_model.bin')
 
@@ -49,6 +51,7 @@ _DATA_BUILTINS = {
 }
 
 
+@reported
 class CheckpointReadError(ValueError):
     """A file that is not a readable checkpoint."""
 
@@ -57,6 +60,7 @@ class UnsafeCheckpointError(CheckpointReadError):
     """A checkpoint whose unpickling would run code; it is not loaded."""
 
 
+@reported
 class CheckpointMismatchError(ValueError):
     """A readable checkpoint that does not fit the model: no known ConvNeXt
     V2 layout, no backbone weights, or another size or decoder."""

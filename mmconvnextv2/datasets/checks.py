@@ -34,6 +34,7 @@ from typing import Any, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from mmengine.config import Config, ConfigDict
 
+from ..utils.errors import reported
 from ..utils.paths import is_remote
 
 __all__ = ['DatasetConfigError', 'DatasetFileNotFoundError',
@@ -46,6 +47,7 @@ _DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 _COCO_KEYS = ('images', 'annotations', 'categories')
 
 
+@reported
 class DatasetConfigError(ValueError):
     """A dataset of the config cannot be read as configured."""
 

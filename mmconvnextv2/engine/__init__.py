@@ -3,9 +3,9 @@ files, preemption-safe training, elastic restarts that resume, collective
 timeouts that name the silent rank and non-finite losses that stop. Every Runner built by
 :func:`mmconvnextv2.runtime.build_runner` uses them (:func:`make_reliable`)."""
 from .distributed import (DEFAULT_DIST_TIMEOUT, CollectiveTimeoutError,
-                          explain_collective_error, restart_count,
-                          set_dist_timeout)
+                          restart_count, set_dist_timeout)
 from .file_backend import AtomicLocalBackend
+from .hooks.dist_watchdog_hook import explain_collective_error
 from .hooks import (PREEMPTED_EXIT_CODE, AtomicCheckpointHook,
                     DistWatchdogHook, NonFiniteLossError, NonFiniteLossHook,
                     PreemptionHook, RandomStateHook, save_checkpoint_now)

@@ -9,7 +9,8 @@
   the worker group (``TORCHELASTIC_RESTART_COUNT``); a restarted group
   resumes from the newest readable checkpoint of the work dir
   (:mod:`.runner_config`).
-* :class:`CollectiveTimeoutError` and :func:`explain_collective_error`: the
+* :class:`CollectiveTimeoutError` (explained by the watchdog hook's
+  :func:`~.hooks.dist_watchdog_hook.explain_collective_error`): the
   error of a collective that timed out or lost its peer, told in one line
   naming the rank that stopped answering (found through the heartbeats of
   :class:`mmconvnextv2.engine.hooks.DistWatchdogHook`).
@@ -28,9 +29,11 @@ from typing import Iterator, Optional
 
 from mmengine.config import Config
 
+from ..utils.errors import reported
+
 __all__ = ['DEFAULT_DIST_TIMEOUT', 'TIMEOUT_ENV', 'dist_timeout',
            'set_dist_timeout', 'restart_count', 'CollectiveTimeoutError',
-           'explain_collective_error', 'RepeatedFailureError',
+           'RepeatedFailureError',
            'remember_fatal_error', 'check_previous_failure']
 
 #: Seconds a collective may wait for the slowest rank (mmengine's
@@ -45,6 +48,7 @@ _COLLECTIVE_FAILURE = re.compile(
     r'broken pipe|pair closure|socket closed', re.IGNORECASE)
 
 
+@reported
 class CollectiveTimeoutError(RuntimeError):
     """A collective operation timed out or lost a peer rank.
 
@@ -56,6 +60,7 @@ class CollectiveTimeoutError(RuntimeError):
         self.report = report
 
 
+@reported
 class RepeatedFailureError(RuntimeError):
     """The worker group that torchrun restarted had stopped with an error
     that a restart cannot mend."""
@@ -115,21 +120,6 @@ def is_collective_failure(err: BaseException) -> bool:
         return True
     return isinstance(err, RuntimeError) and bool(
         _COLLECTIVE_FAILURE.search(str(err)))
-
-
-def explain_collective_error(err: BaseException
-                             ) -> Optional[CollectiveTimeoutError]:
-    """The one-line :class:`CollectiveTimeoutError` for ``err`` if it is a
-    failed collective of a run watched by ``DistWatchdogHook``, else None."""
-    if isinstance(err, CollectiveTimeoutError):
-        return err
-    if not is_collective_failure(err):
-        return None
-    from .hooks.dist_watchdog_hook import DistWatchdogHook
-    watchdog = DistWatchdogHook.active
-    if watchdog is None:
-        return None
-    return watchdog.explain(err)
 
 
 @contextmanager

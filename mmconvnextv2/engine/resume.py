@@ -19,6 +19,7 @@ from typing import Iterator, List, Optional, Tuple
 import torch
 from mmengine.logging import print_log
 
+from ..utils.errors import reported
 from ..utils.fileio import POINTER, TMP_MARK
 
 __all__ = ['ResumeError', 'checkpoint_problem', 'find_resume_checkpoint',
@@ -26,6 +27,7 @@ __all__ = ['ResumeError', 'checkpoint_problem', 'find_resume_checkpoint',
            'remove_stale_temporaries']
 
 
+@reported
 class ResumeError(RuntimeError):
     """No checkpoint that ``--resume`` may load could be read."""
 

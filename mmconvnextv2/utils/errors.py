@@ -1,9 +1,10 @@
 """One-line error messages, and the errors the tools report that way."""
 import sys
 from contextlib import contextmanager
-from typing import Iterator, Tuple, Type
+from typing import Callable, Iterator, List, Optional, Tuple, Type, TypeVar
 
-__all__ = ['one_line', 'reported_errors', 'exit_on_reported_errors']
+__all__ = ['one_line', 'reported', 'explains', 'reported_errors',
+           'exit_on_reported_errors']
 
 
 def one_line(err: BaseException, with_type: bool = False,
@@ -27,40 +28,60 @@ def one_line(err: BaseException, with_type: bool = False,
     return text[:limit] if limit else text
 
 
+#: The error types the tools report as one line, registered by the modules
+#: that define them (:func:`reported`), so that this module imports none.
+_REPORTED: List[Type[BaseException]] = []
+#: Functions that turn another exception into a reported one, or None.
+_EXPLAINERS: List[Callable[[BaseException], Optional[BaseException]]] = []
+
+E = TypeVar('E', bound=Type[BaseException])
+
+
+def reported(cls: E) -> E:
+    """Class decorator: the tools report ``cls`` (and its subclasses) as
+    ``error: <one line>`` instead of a traceback."""
+    _REPORTED.append(cls)
+    return cls
+
+
+def explains(fn: Callable[[BaseException], Optional[BaseException]]
+             ) -> Callable[[BaseException], Optional[BaseException]]:
+    """Register ``fn``: it maps an exception of another kind (a failed
+    collective ...) to a reported error, or returns None."""
+    _EXPLAINERS.append(fn)
+    return fn
+
+
 def reported_errors() -> Tuple[Type[BaseException], ...]:
     """The errors that tools report as ``error: <one line>``: bad
-    checkpoints, dataset configs, images and resume states, failed writes."""
-    from ..checkpoint.io import CheckpointMismatchError, CheckpointReadError
-    from ..datasets.checks import DatasetConfigError
-    from ..datasets.transforms import CorruptImageError
-    from ..engine.distributed import (CollectiveTimeoutError,
-                                      RepeatedFailureError)
-    from ..engine.hooks.nonfinite_loss_hook import NonFiniteLossError
-    from ..engine.resume import ResumeError
-    from .fileio import AtomicWriteError
-    return (CheckpointReadError, CheckpointMismatchError, DatasetConfigError,
-            AtomicWriteError, CorruptImageError, ResumeError,
-            NonFiniteLossError, CollectiveTimeoutError, RepeatedFailureError)
+    checkpoints, dataset configs, images and resume states, failed writes,
+    non-finite losses, lost ranks (every type registered with
+    :func:`reported`)."""
+    return tuple(_REPORTED)
+
+
+def _explain(err: BaseException) -> Optional[BaseException]:
+    for fn in _EXPLAINERS:
+        explained = fn(err)
+        if explained is not None:
+            return explained
+    return None
 
 
 @contextmanager
 def exit_on_reported_errors() -> Iterator[None]:
     """Turn the errors of :func:`reported_errors` into ``error: <message>``
-    on stderr and exit status 1. A collective of a distributed run that
-    timed out or lost a rank is one of them (the rank that stopped answering
-    named), reported by one rank only: the others exit with status 1 and no
-    message."""
-    from ..engine.distributed import explain_collective_error
+    on stderr and exit status 1. Another exception that a registered
+    explainer maps to a reported error (a collective of a distributed run
+    that timed out or lost a rank) is reported the same way. An error with
+    ``report = False`` (the ranks that did not see the cause) exits with
+    status 1 and no message."""
     try:
         yield
-    except reported_errors() as err:
-        if getattr(err, 'report', True):
-            sys.exit(f'error: {one_line(err)}')
-        sys.exit(1)
-    except Exception as err:
-        explained = explain_collective_error(err)
-        if explained is None:
+    except Exception as err:  # noqa: BLE001  (re-raised unless reported)
+        shown = err if isinstance(err, reported_errors()) else _explain(err)
+        if shown is None:
             raise
-        if explained.report:
-            sys.exit(f'error: {one_line(explained)}')
+        if getattr(shown, 'report', True):
+            sys.exit(f'error: {one_line(shown)}')
         sys.exit(1)

@@ -18,6 +18,8 @@ import os.path as osp
 from pathlib import Path
 from typing import Any, Optional, Union
 
+from .errors import reported
+
 
 __all__ = ['AtomicWriteError', 'write_atomically', 'TMP_MARK', 'write_json',
            'read_json', 'POINTER', 'read_pointer']
@@ -26,6 +28,7 @@ __all__ = ['AtomicWriteError', 'write_atomically', 'TMP_MARK', 'write_json',
 TMP_MARK = '.tmp-atomic'
 
 
+@reported
 class AtomicWriteError(OSError):
     """Writing a file failed; the previous file (if any) is intact."""
 

@@ -11,8 +11,9 @@ from mmconvnextv2.engine import (DEFAULT_DIST_TIMEOUT, NonFiniteLossError,
 from mmconvnextv2.engine.distributed import (FAILED_MARK,
                                              RepeatedFailureError,
                                              check_previous_failure,
-                                             explain_collective_error,
                                              remember_fatal_error)
+from mmconvnextv2.engine.hooks.dist_watchdog_hook import \
+    explain_collective_error
 from mmconvnextv2.engine.hooks.nonfinite_loss_hook import nonfinite_skips
 
 

@@ -11,9 +11,12 @@ from typing import Optional
 from mmcv.transforms import LoadImageFromFile
 from mmcv.transforms.builder import TRANSFORMS
 
+from ...utils.errors import reported
+
 __all__ = ['CorruptImageError', 'CheckedLoadImageFromFile']
 
 
+@reported
 class CorruptImageError(ValueError):
     """An image of a dataset cannot be read or decoded."""
 

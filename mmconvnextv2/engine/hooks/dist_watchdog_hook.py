@@ -26,10 +26,12 @@ from mmengine.dist import all_gather_object
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
+from ...utils.errors import explains
 from ..distributed import (RESTART_ENV, TIMEOUT_ENV, CollectiveTimeoutError,
-                           DEFAULT_DIST_TIMEOUT, restart_count)
+                           DEFAULT_DIST_TIMEOUT, is_collective_failure,
+                           restart_count)
 
-__all__ = ['DistWatchdogHook']
+__all__ = ['DistWatchdogHook', 'explain_collective_error']
 
 _PREFIX = 'mmcnv2/heartbeat/'
 Beat = Tuple[int, int, str, int]  # counter, iteration, host, pid
@@ -224,3 +226,18 @@ def _is_stopped(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state in ('T', 't')
+
+
+@explains
+def explain_collective_error(err: BaseException
+                             ) -> Optional[CollectiveTimeoutError]:
+    """The one-line :class:`CollectiveTimeoutError` for ``err`` if it is a
+    failed collective of a run watched by ``DistWatchdogHook``, else None."""
+    if isinstance(err, CollectiveTimeoutError):
+        return err
+    if not is_collective_failure(err):
+        return None
+    watchdog = DistWatchdogHook.active
+    if watchdog is None:
+        return None
+    return watchdog.explain(err)

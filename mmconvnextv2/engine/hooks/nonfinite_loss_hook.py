@@ -23,6 +23,8 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
+from ...utils.errors import reported
+
 __all__ = ['NonFiniteLossError', 'NonFiniteLossHook', 'SKIPS_KEY',
            'SKIPS_ENV', 'nonfinite_skips']
 
@@ -30,6 +32,7 @@ SKIPS_KEY = 'max_nonfinite_skips'
 SKIPS_ENV = 'MMCNV2_MAX_NONFINITE_SKIPS'
 
 
+@reported
 class NonFiniteLossError(RuntimeError):
     """A loss (or the weights about to be saved) became NaN or Inf.
 
