@@ -2,11 +2,13 @@
 #   make quickstart   FCMAE pre-training -> Mask R-CNN + UperNet -> mAP / mIoU table
 #   make test         the test suite
 #   make payoff       the seeded FCMAE payoff study of the quickstart's setting
+#   make collapse     ConvNeXt V1 vs V2 feature collapse under FCMAE
+#   make codesign     V1-FCMAE vs V2-FCMAE vs random init, downstream, over seeds
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install quickstart payoff collapse test docs clean
+.PHONY: install quickstart payoff collapse codesign test docs clean
 
 $(VENV)/.installed: setup.py tools/install.sh
 	bash tools/install.sh
@@ -21,6 +23,9 @@ payoff: install
 
 collapse: install
 	$(PY) tools/analysis_tools/collapse_study.py $(ARGS)
+
+codesign: install
+	$(PY) tools/analysis_tools/codesign_study.py $(ARGS)
 
 test: install
 	$(PY) -m pytest tests -q -ra --durations=15 $(PYTEST_ARGS)

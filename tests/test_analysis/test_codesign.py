@@ -1,0 +1,52 @@
+"""The V1 vs V2 downstream study: its table from summaries, and a reduced
+run end to end (both arms train and test for real)."""
+import math
+
+import pytest
+
+from mmconvnextv2.analysis.codesign import COLUMNS, arm_tasks, codesign_table
+
+
+def cell(mean):
+    return dict(mean=mean, std=0.01, n=2, values=[mean, mean])
+
+
+def study(random, fcmae):
+    return dict(summary={'seg': {'mIoU': {'0': cell(random),
+                                          '4': cell(fcmae)}}})
+
+
+def test_table_has_every_column_and_marks_the_best():
+    table = codesign_table({'v1': study(10., 20.), 'v2': study(11., 30.)}, 4)
+    header, rule, row = table.splitlines()
+    assert [c[0] for c in COLUMNS] == header.strip('| ').split(' | ')[2:]
+    cells = row.strip('| ').split(' | ')
+    assert cells[:2] == ['seg', 'mIoU']
+    assert cells[2].startswith('10.0000 ± 0.0100 (n=2)')
+    assert cells[5] == '**30.0000 ± 0.0100 (n=2)**'
+    assert row.count('**') == 2
+
+
+def test_v1_arm_fine_tunes_v1_backbones(tmp_path):
+    v1 = arm_tasks('v1', str(tmp_path), smoke=True)
+    v2 = arm_tasks('v2', str(tmp_path), smoke=True)
+    assert all('model.backbone.block_type=v1' in t.options for t in v1)
+    assert not any('block_type' in o for t in v2 for o in t.options)
+
+
+@pytest.mark.slow
+def test_reduced_codesign_study(tmp_path):
+    from mmconvnextv2.analysis.codesign import run_codesign
+    studies = run_codesign(str(tmp_path / 'cd'), str(tmp_path / 'v2'),
+                           str(tmp_path / 'data'), [0], smoke=True, jobs=2,
+                           quiet=True)
+    assert set(studies) == {'v1', 'v2'}
+    for block, s in studies.items():
+        assert len(s['runs']) == 4  # 2 tasks x (random, FCMAE)
+        for run in s['runs']:
+            assert all(math.isfinite(v) for v in run['headline'].values())
+    log = (tmp_path / 'cd' / 'v1' / 'seg' / 'b2_s0' / 'tool.log').read_text()
+    assert 'model.backbone.block_type=v1' in log
+    md = (tmp_path / 'cd' / 'codesign.md').read_text()
+    assert md.count('| det |') == 2 and md.count('| seg |') == 1
+    assert (tmp_path / 'cd' / 'codesign.png').stat().st_size > 1000
