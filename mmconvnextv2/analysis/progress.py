@@ -68,8 +68,9 @@ class ProgressBoard:
     ``board.finish('pretrain', ok=True)`` closes the stage.
     """
 
-    def __init__(self, stream: TextIO = sys.stdout, interval: float = 15.,
+    def __init__(self, stream: Optional[TextIO] = None, interval: float = 15.,
                  clock: Callable[[], float] = time.monotonic) -> None:
+        # None: the sys.stdout of the moment of each line
         self.stream, self.interval, self.clock = stream, interval, clock
         self._stages: Dict[str, _Stage] = {}
         self._lock = threading.Lock()
@@ -150,6 +151,7 @@ class ProgressBoard:
     def _print(self, stage: _Stage, status: Optional[str] = None) -> None:
         elapsed = format_seconds(self.clock() - stage.start)
         body = status or f'{self.describe(stage)}, {elapsed} elapsed'
-        self.stream.write(f'[{stage.name}] {body}\n')
-        self.stream.flush()
+        stream = self.stream or sys.stdout
+        stream.write(f'[{stage.name}] {body}\n')
+        stream.flush()
         stage.printed_at = self.clock()

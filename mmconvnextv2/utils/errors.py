@@ -1,7 +1,7 @@
 """One-line error messages, and the errors the tools report that way."""
 import sys
 from contextlib import contextmanager
-from typing import Callable, Iterator, List, Optional, Tuple, Type, TypeVar
+from typing import Callable, Iterator, List, Optional, Tuple, Type
 
 __all__ = ['one_line', 'reported', 'explains', 'reported_errors',
            'exit_on_reported_errors']
@@ -34,10 +34,7 @@ _REPORTED: List[Type[BaseException]] = []
 #: Functions that turn another exception into a reported one, or None.
 _EXPLAINERS: List[Callable[[BaseException], Optional[BaseException]]] = []
 
-E = TypeVar('E', bound=Type[BaseException])
-
-
-def reported(cls: E) -> E:
+def reported(cls: type) -> type:
     """Class decorator: the tools report ``cls`` (and its subclasses) as
     ``error: <one line>`` instead of a traceback."""
     _REPORTED.append(cls)

@@ -62,3 +62,12 @@ def test_ticker_thread_prints_without_output(monkeypatch):
     lines = out.getvalue().splitlines()
     assert lines[0] == '[pretrain] started'
     assert any(line.startswith('[pretrain] starting, ') for line in lines[1:])
+
+
+def test_board_writes_to_the_stdout_of_the_moment(monkeypatch):
+    board = ProgressBoard(interval=0)  # made before stdout is replaced
+    out = io.StringIO()
+    monkeypatch.setattr('sys.stdout', out)
+    board.stage('stage')
+    board.finish('stage')
+    assert out.getvalue().splitlines()[0] == '[stage] started'
