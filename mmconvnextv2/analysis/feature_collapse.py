@@ -41,6 +41,7 @@ import torch
 from torch import nn
 
 from ..models.backbones.convnext_v2 import ConvNeXtV2
+from ..utils.paths import list_images as image_files
 
 __all__ = [
     'TAPS', 'DEAD_THRESHOLD', 'IMAGENET_MEAN', 'IMAGENET_STD',
@@ -56,7 +57,6 @@ TAPS: Tuple[str, ...] = ('mlp', 'grn', 'block')
 DEAD_THRESHOLD = 1e-6
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 
 
 # ------------------------------------------------------------------ metric
@@ -150,14 +150,7 @@ def build_backbone(arch: Union[str, dict], spec: CheckpointSpec,
 # ------------------------------------------------------------------ images
 def list_images(folder: str, num: Optional[int] = None) -> List[str]:
     """The first ``num`` images of ``folder`` (not recursive) by sorted name."""
-    if not osp.isdir(folder):
-        raise FileNotFoundError(f'image folder {folder!r} does not exist')
-    names = sorted(n for n in os.listdir(folder)
-                   if n.lower().endswith(IMAGE_EXTENSIONS))
-    if not names:
-        raise FileNotFoundError(f'no images ({", ".join(IMAGE_EXTENSIONS)}) '
-                                f'in {folder!r}')
-    return [osp.join(folder, n) for n in names[:num]]
+    return image_files(folder, recursive=False)[:num]
 
 
 def load_image(path: str, size: int = 224) -> torch.Tensor:

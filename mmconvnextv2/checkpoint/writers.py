@@ -24,14 +24,14 @@ import logging
 import os
 import os.path as osp
 import re
-import tempfile
 from collections import OrderedDict
-from typing import Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Dict, List, Mapping, Optional, Tuple
 
 import torch
 from mmengine.logging import print_log
 from torch import Tensor
 
+from ..utils.fileio import write_via_temp
 from .layouts import (_HF_BLOCK, _OFFICIAL_BLOCK, _TIMM_BLOCK, backbone_part,
                       infer_arch)
 
@@ -332,22 +332,6 @@ def arch_name(backbone: Mapping[str, Tensor]) -> Optional[str]:
 
 
 # ------------------------------------------------------------------ writing
-def _atomic(dst: str, write: Callable[[str], None]) -> None:
-    """``write`` a temporary file beside ``dst``, then rename it to ``dst``."""
-    folder = osp.dirname(osp.abspath(dst))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(dst)}.', suffix='.tmp',
-                               dir=folder)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, dst)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def _contiguous(state: Mapping[str, Tensor]) -> Dict[str, Tensor]:
     """Own, contiguous CPU copies (safetensors refuses shared storage)."""
     return {k: v.detach().cpu().contiguous().clone() for k, v in state.items()}
@@ -361,7 +345,7 @@ def write_huggingface(state: Mapping[str, Tensor], folder: str,
     from safetensors.torch import save_file
     os.makedirs(folder, exist_ok=True)
     tensors = _contiguous(state)
-    _atomic(osp.join(folder, 'model.safetensors'),
+    write_via_temp(osp.join(folder, 'model.safetensors'),
             lambda tmp: save_file(tensors, tmp, metadata={'format': 'pt'}))
 
     def dump_config(tmp: str) -> None:
@@ -369,7 +353,7 @@ def write_huggingface(state: Mapping[str, Tensor], folder: str,
             json.dump(dict(config), f, indent=2)
             f.write('\n')
 
-    _atomic(osp.join(folder, 'config.json'), dump_config)
+    write_via_temp(osp.join(folder, 'config.json'), dump_config)
     return folder
 
 
@@ -397,11 +381,11 @@ def write_checkpoint(state: Mapping[str, Tensor], dst: str, layout: str,
     if layout == 'timm' and dst.endswith('.safetensors'):
         from safetensors.torch import save_file
         tensors = _contiguous(exported)
-        _atomic(dst, lambda tmp: save_file(tensors, tmp,
+        write_via_temp(dst, lambda tmp: save_file(tensors, tmp,
                                            metadata={'format': 'pt'}))
         return dst
     obj = exported if layout == 'timm' else {'model': exported}
-    _atomic(dst, lambda tmp: torch.save(obj, tmp))
+    write_via_temp(dst, lambda tmp: torch.save(obj, tmp))
     return dst
 
 

@@ -16,12 +16,13 @@ import json
 import os
 import os.path as osp
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 from .errors import reported
 
 
-__all__ = ['AtomicWriteError', 'write_atomically', 'TMP_MARK', 'write_json',
+__all__ = ['AtomicWriteError', 'write_atomically', 'write_via_temp',
+           'TMP_MARK', 'write_json',
            'read_json', 'POINTER', 'read_pointer']
 
 #: Temporary files are named ``.<name>.<random>.tmp-atomic`` beside the target.
@@ -93,6 +94,33 @@ def write_atomically(path: Union[str, Path], data: Union[bytes, str],
             raise AtomicWriteError(
                 err.errno, f'could not write {path}: {err.strerror or err} '
                 f'(the previous file, if any, is unchanged)') from err
+        raise
+    _fsync_dir(folder)
+
+
+def write_via_temp(path: Union[str, Path],
+                   write: Callable[[str], None]) -> None:
+    """``write(tmp)`` a temporary file beside ``path`` (same extension, for
+    writers that infer the format from it), fsync it, then rename it over
+    ``path``: for writers that need a path (``torch.save``, safetensors,
+    Pillow). On failure the temporary file is removed and ``path`` is left as
+    it was."""
+    path = os.fspath(path)
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    tmp = osp.join(folder, f'.{osp.basename(path)}.{os.getpid()}.'
+                   f'{os.urandom(4).hex()}{TMP_MARK}{osp.splitext(path)[1]}')
+    try:
+        write(tmp)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
         raise
     _fsync_dir(folder)
 

@@ -113,7 +113,7 @@ def test_images_sorted_resized_cropped_normalised(tmp_path):
     assert torch.allclose(x.mean(dim=(1, 2)), want, atol=1e-2)
     assert Image.open(paths[1]).mode == 'L'
     assert load_image(paths[1], 24).shape == (3, 24, 24)  # grey -> RGB
-    with pytest.raises(FileNotFoundError, match='does not exist'):
+    with pytest.raises(FileNotFoundError, match='not found'):
         list_images(str(tmp_path / 'nowhere'))
     (tmp_path / 'empty').mkdir()
     with pytest.raises(FileNotFoundError, match='no images'):

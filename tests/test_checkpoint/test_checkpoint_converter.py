@@ -70,8 +70,9 @@ def test_failed_write_leaves_old_file(tool, official_file, tmp_path,
     dst = tmp_path / 'converted.pth'
     dst.write_bytes(b'previous')
 
-    def broken_save(obj, f):
-        f.write(b'half')
+    def broken_save(obj, path):
+        with open(path, 'wb') as f:
+            f.write(b'half')
         raise OSError('disk full')
 
     monkeypatch.setattr(tool.torch, 'save', broken_save)

@@ -15,6 +15,7 @@ import torch
 from mmconvnextv2.engine import (PREEMPTED_EXIT_CODE, ResumeError,
                                  checkpoint_problem, find_resume_checkpoint)
 from mmconvnextv2.runtime import trust_mmengine_checkpoints
+from mmconvnextv2.utils import read_pointer
 from helpers.training import ROOT, start_train, train, write_tiny_run
 
 # every test trains through tools/train.py (about 10 s a run on 2 cores)
@@ -24,8 +25,7 @@ pytestmark = [pytest.mark.skipif(not hasattr(signal, 'SIGKILL'),
 
 
 def pointer(work_dir: str) -> str:
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
+    return read_pointer(work_dir)
 
 
 def params(path: str) -> dict:

@@ -10,6 +10,7 @@ import torch
 
 from mmconvnextv2.analysis.runner import capture_tool
 from mmconvnextv2.runtime import trust_mmengine_checkpoints
+from mmconvnextv2.utils import read_pointer
 from helpers.training import INJECT, write_tiny_run
 
 
@@ -60,8 +61,7 @@ def test_nan_loss_stops_naming_iteration_and_term(tmp_path):
                      errors[0]), errors[0]
     assert 'iter_2.pth' in errors[0]
     assert _checkpoints(work_dir) == ['iter_2.pth']
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        assert f.read().strip().endswith('iter_2.pth')
+    assert read_pointer(work_dir).endswith('iter_2.pth')
     assert _all_finite(osp.join(work_dir, 'iter_2.pth'))
 
 

@@ -102,3 +102,26 @@ def test_time_turns_drops_warmup_and_alternates():
     assert calls == ['a', 'b'] * 4
     assert {k: len(v) for k, v in times.items()} == {'a': 3, 'b': 3}
     assert all(t >= 0 for v in times.values() for t in v)
+
+
+def test_write_via_temp_keeps_extension_and_old_file(tmp_path):
+    from mmconvnextv2.utils import write_via_temp
+    path = tmp_path / 'grid.png'
+    seen = []
+
+    def write(tmp):
+        seen.append(tmp)
+        with open(tmp, 'w') as f:
+            f.write('new')
+
+    write_via_temp(path, write)
+    assert path.read_text() == 'new' and seen[0].endswith('.png')
+    def fail(tmp):
+        with open(tmp, 'w') as f:
+            f.write('half')
+        raise RuntimeError('disk full')
+
+    with pytest.raises(RuntimeError, match='disk full'):
+        write_via_temp(path, fail)
+    assert path.read_text() == 'new'
+    assert os.listdir(tmp_path) == ['grid.png']

@@ -8,8 +8,6 @@ visible patches pasted back. Example::
         convnextv2_atto_1k_224_fcmae.pt path/to/images --out recon.png
 """
 import argparse
-import os
-import os.path as osp
 from typing import List, Optional
 
 from mmengine.config import Config, DictAction
@@ -19,9 +17,9 @@ from PIL import Image
 
 import mmconvnextv2  # noqa: F401
 from mmconvnextv2.checkpoint import load_fcmae_checkpoint
+from mmconvnextv2.utils import list_images, write_via_temp
 from mmconvnextv2.visualization import load_images, reconstruction_grid
 
-IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
 
 
 def main(argv: Optional[List[str]] = None) -> str:
@@ -47,20 +45,12 @@ def main(argv: Optional[List[str]] = None) -> str:
     model.init_weights()
     load_fcmae_checkpoint(model, args.checkpoint)
 
-    paths = sorted(
-        osp.join(root, f) for root, _, files in os.walk(args.images)
-        for f in files if f.lower().endswith(IMAGE_EXTS))[:args.num]
-    if not paths:
-        raise FileNotFoundError(f'no images ({", ".join(IMAGE_EXTS)}) under '
-                                f'{args.images}')
+    paths = list_images(args.images)[:args.num]
     if args.size % model.patch_size:
         raise ValueError(f'--size {args.size} is not divisible by the patch '
                          f'size {model.patch_size}')
     grid = reconstruction_grid(model, load_images(paths, args.size), args.seed)
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    tmp = args.out + '.tmp.png'
-    Image.fromarray(grid).save(tmp)
-    os.replace(tmp, args.out)
+    write_via_temp(args.out, Image.fromarray(grid).save)
     print(f'wrote {args.out} ({grid.shape[1]}x{grid.shape[0]}, '
           f'{len(paths)} images)')
     return args.out

@@ -11,10 +11,7 @@ Example::
         convnextv2_base_1k_224_fcmae.pt convnext-v2-base_fcmae.pth
 """
 import argparse
-import os
-import os.path as osp
 import sys
-import tempfile
 from typing import List, Optional
 
 import torch
@@ -22,6 +19,7 @@ import torch
 from mmconvnextv2.checkpoint import (backbone_part, convert_state,
                                      detect_layout, read_checkpoint,
                                      unwrap_state)
+from mmconvnextv2.utils import write_via_temp
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -37,20 +35,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def save_atomically(obj: dict, dst: str) -> None:
     """``torch.save`` to a temporary file beside ``dst``, then rename it over
     ``dst``: no half-written checkpoint ever exists under that name."""
-    folder = osp.dirname(osp.abspath(dst))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(dst)}.', suffix='.tmp',
-                               dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dst)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    write_via_temp(dst, lambda tmp: torch.save(obj, tmp))
 
 
 def convert(src: str, dst: str, backbone_only: bool = False) -> str:
