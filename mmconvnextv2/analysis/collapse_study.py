@@ -155,8 +155,8 @@ def budget_trend(trained: Dict[str, Dict], budget: int, image_dir: str,
 
 def plot_trend(trend: Dict[str, Dict], tap: str, out: str) -> None:
     """Mean distance per stage vs pre-training iterations, V1 and V2."""
-    from .feature_collapse import _pyplot
-    plt = _pyplot()
+    from .summary import pyplot
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     iters = sorted(trend, key=int)
     for arm, style in (('V1', '--'), ('V2', '-')):

@@ -42,6 +42,7 @@ from torch import nn
 
 from ..models.backbones.convnext_v2 import ConvNeXtV2
 from ..utils.paths import list_images as image_files
+from .summary import pyplot
 
 __all__ = [
     'TAPS', 'DEAD_THRESHOLD', 'IMAGENET_MEAN', 'IMAGENET_STD',
@@ -344,17 +345,10 @@ def markdown_table(collapse: Dict[str, Dict]) -> str:
         'and in brackets the fraction of dead channels, per stage.')
 
 
-def _pyplot():
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    return plt
-
-
 def plot_distances(collapse: Dict[str, Dict], out: str) -> None:
     """Figure-4 style: distance per block over the network (one line per
     checkpoint), and the dead fraction below."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, (top, bottom) = plt.subplots(
         2, 1, figsize=(7, 5.5), sharex=True,
         gridspec_kw=dict(height_ratios=[2, 1]))
@@ -407,7 +401,7 @@ def plot_activation_grid(grids: Dict[str, torch.Tensor], out: str,
                          columns: int = 16) -> None:
     """Figure-3 style: the first ``channels`` channel maps of one image at one
     block, one row (of ``channels / columns`` tile lines) per checkpoint."""
-    plt = _pyplot()
+    plt = pyplot()
     labels = list(grids)
     fig, axes = plt.subplots(len(labels), 1, squeeze=False,
                              figsize=(12, 3.2 * len(labels)))
