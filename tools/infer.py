@@ -19,9 +19,7 @@ import sys
 import time
 from typing import List, Optional
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from mmconvnextv2.apis.inference import run_inference  # noqa: E402
+from mmconvnextv2.apis.inference import run_inference
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
