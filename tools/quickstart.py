@@ -5,7 +5,8 @@ Everything runs through the real tools (``tools/train.py``, ``tools/test.py``,
 ``tools/misc/visualize_fcmae.py``) on the synthetic data sets, ConvNeXt V2-atto,
 CPU, driven by the payoff study's engine
 (``mmconvnextv2/analysis/payoff.py``) with two budgets (0 = random init,
-and the FCMAE config's length) and one seed. The setting is the usual
+and the pre-training length, 500 iterations of the FCMAE config's schedule)
+and one seed. The setting is the usual
 self-supervised one: FCMAE pre-trains on a pool of unlabelled images much
 larger than the labelled training sets. Two tools run at once, one thread
 each (the random-init runs beside the pre-training). Outputs go to
@@ -15,7 +16,7 @@ seed): ``results.json``/``results.md`` (the table),
 ``det_result_*.jpg``/``seg_result_*.png`` and one work dir per run. A second
 run reuses every finished stage; ``--fresh`` starts over.
 
-    python tools/quickstart.py            # about 10 minutes on 2 CPU cores
+    python tools/quickstart.py            # about 4 minutes on 2 CPU cores
     python tools/quickstart.py --seed 1   # everything drawn anew
     python tools/quickstart.py --payoff   # the seeded study of this setting
     python tools/quickstart.py --smoke    # tiny budgets (used by the tests)
@@ -25,7 +26,11 @@ The plan itself is :mod:`mmconvnextv2.analysis.quickstart`.
 import argparse
 import os.path as osp
 import time
+import warnings
 from typing import Dict, List, Optional
+
+# setuptools' notice on mmengine importing pkg_resources: not for this console
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 from mmconvnextv2.analysis import quickstart as plan
 from mmconvnextv2.analysis.runner import repo_root
@@ -50,7 +55,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--lr-sweep', action='store_true',
                         help='choose the fine-tuning learning rates (LR) on '
                         f'the data of seed {plan.SWEEP_DATA_SEED}, for each '
-                        'start')
+                        f'start, seeds {plan.SWEEP_SEEDS} per rate (default '
+                        'dirs: work_dirs/lr_sweep, data/synthetic-seed'
+                        f'{plan.SWEEP_DATA_SEED})')
     parser.add_argument('--jobs', type=int, default=2,
                         help='tools run at once, threads split between them')
     parser.add_argument('--fresh', action='store_true',
@@ -62,7 +69,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         '--jobs > 1: each run has its tool.log)')
     args = parser.parse_args(argv)
     suffix = f'-seed{args.seed}' if args.seed else ''
-    args.work_dir = args.work_dir or 'work_dirs/quickstart' + suffix
+    if args.lr_sweep:  # its own data and folder
+        suffix = f'-seed{plan.SWEEP_DATA_SEED}'
+    args.work_dir = args.work_dir or ('work_dirs/lr_sweep' if args.lr_sweep
+                                      else 'work_dirs/quickstart' + suffix)
     args.data_root = args.data_root or 'data/synthetic' + suffix
     return args
 
@@ -74,8 +84,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     data_root = osp.join(repo_root(), args.data_root)
     plan.prepare_work_dir(work, args.fresh)
     if args.lr_sweep:
-        return plan.lr_sweep(plan.pretrain_budget(args.smoke), args.smoke,
-                             args.jobs, args.quiet)
+        return plan.lr_sweep(work, data_root, plan.pretrain_budget(args.smoke),
+                             args.smoke, args.jobs, args.quiet)
     if args.payoff:
         return plan.run_payoff(work, data_root, args.seed, args.smoke,
                                args.jobs, args.quiet)

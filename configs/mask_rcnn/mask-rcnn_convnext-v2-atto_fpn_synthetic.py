@@ -2,10 +2,10 @@
 # set (circles, squares, triangles, stars on textured floors):
 #   python tools/misc/make_synthetic_data.py --out data/synthetic
 #   python tools/train.py configs/mask_rcnn/mask-rcnn_convnext-v2-atto_fpn_synthetic.py
-# Same model, dataset class (mmdet's CocoDataset) and pipeline transforms as
-# the COCO config; what changes: data, classes, image scales, an 80-iteration
-# schedule, 2 images per batch, fewer RoIs, no AMP (AmpOptimWrapper needs a
-# GPU).
+# Same detector, dataset class (mmdet's CocoDataset) and pipeline transforms as
+# the COCO config; what changes: data, classes, image scales, heads sized to
+# the task (below), an 80-iteration schedule, 2 images per batch, no AMP
+# (AmpOptimWrapper needs a GPU).
 #
 # The backbone starts from random weights. To start from an FCMAE (or any
 # ConvNeXt V2-atto) checkpoint, e.g. one from configs/fcmae/, add
@@ -26,17 +26,28 @@ metainfo = dict(
     palette=[(215, 60, 55), (55, 170, 75), (50, 95, 215), (230, 195, 40)])
 num_classes = 4
 
+# Heads sized to 128 px images with at most 5 objects of 4 classes (COCO's
+# are sized for 1333x800 images with dozens of 80 classes): 64 channels
+# from the FPN to the RoI heads instead of 256, a 256-wide box head instead
+# of 1024, a mask head of 2 convolutions instead of 4, fewer proposals and
+# 64 sampled RoIs per image. At 128 px the stock heads took ~97 % of a CPU
+# training step (the atto backbone ~1 % of the forward); sized, a step is
+# 8.2x faster (0.58 s vs 4.73 s, one thread, batch 2).
+width = 64
 model = dict(
     backbone=dict(init_cfg=None),
+    neck=dict(out_channels=width),
+    rpn_head=dict(in_channels=width, feat_channels=width),
     roi_head=dict(
-        bbox_head=dict(num_classes=num_classes),
-        mask_head=dict(num_classes=num_classes)),
-    # fewer proposals and RoIs for 128 px images with at most 5 objects
-    # (COCO's defaults are sized for 1333x800 images with dozens): the RoI
-    # heads dominate the CPU time otherwise
+        bbox_roi_extractor=dict(out_channels=width),
+        bbox_head=dict(in_channels=width, fc_out_channels=256,
+                       num_classes=num_classes),
+        mask_roi_extractor=dict(out_channels=width),
+        mask_head=dict(in_channels=width, conv_out_channels=width,
+                       num_convs=2, num_classes=num_classes)),
     train_cfg=dict(
         rpn_proposal=dict(nms_pre=1000, max_per_img=500),
-        rcnn=dict(sampler=dict(num=128))),
+        rcnn=dict(sampler=dict(num=64))),
     test_cfg=dict(
         rpn=dict(nms_pre=500, max_per_img=300),
         rcnn=dict(max_per_img=20)))

@@ -2,7 +2,7 @@
 # layout set (shapes on textured floors):
 #   python tools/misc/make_synthetic_data.py --out data/synthetic
 #   python tools/train.py configs/upernet/upernet_convnext-v2-atto_synthetic-128x128.py
-# Same model (but a 128-wide decode head), dataset class (mmseg's
+# Same segmentor (but 64-wide decode and auxiliary heads), dataset class (mmseg's
 # ADE20KDataset, reduce_zero_label) and pipeline transforms as the ADE20K
 # config; what changes: data, classes, 128x128 crops, a 200-iteration
 # schedule, 2 images per batch, BN instead of SyncBN in the heads, no AMP
@@ -33,11 +33,14 @@ norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     data_preprocessor=dict(size=crop_size),
     backbone=dict(init_cfg=None),
-    # 128-wide decode head instead of 512: the 512-wide UPerHead is 85% of
-    # a CPU training step at 128 px (3.4 s vs 0.45 s per step, one thread)
+    # 64-wide decode and auxiliary heads instead of 512 and 256: the stock
+    # UPerHead is 85% of a CPU training step at 128 px (3.4 s vs 0.45 s per
+    # step, one thread); 64 wide, a step is 1.9x faster again than 128 wide
+    # (145 ms vs 274 ms)
     decode_head=dict(num_classes=num_classes, norm_cfg=norm_cfg,
-                     channels=128),
-    auxiliary_head=dict(num_classes=num_classes, norm_cfg=norm_cfg),
+                     channels=64),
+    auxiliary_head=dict(num_classes=num_classes, norm_cfg=norm_cfg,
+                        channels=64),
     test_cfg=dict(mode='slide', crop_size=crop_size, stride=(85, 85)))
 
 # the ADE20K config's pipelines, scaled to 128 px images

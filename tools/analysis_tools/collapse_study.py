@@ -1,8 +1,9 @@
 """ConvNeXt V1 vs V2 under FCMAE: does GRN prevent feature collapse here?
 
 ``make collapse`` runs this: FCMAE pre-training of V1-atto and V2-atto on the
-quickstart's unlabelled pool, with the quickstart's config (V1: its twin),
-budget and seed (the quickstart's finished V2 run is reused), then the
+quickstart's unlabelled pool, with the quickstart's FCMAE config (V1: its
+twin) for the config's own length (1000 iterations) and the quickstart's seed
+(a finished V2 run of that length in the quickstart's folder is reused), then the
 feature-collapse analysis of V1/V2 x random/FCMAE on the quickstart's
 validation images. Writes ``work_dirs/collapse/study.md`` / ``study.json``
 and, per tap, ``<tap>/collapse.png`` (Figure 4 style) and
@@ -67,8 +68,9 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     from mmconvnextv2.datasets import make_synthetic_data
     make_synthetic_data(data_root, seed=args.seed, **(
         quickstart.SMOKE_DATA if args.smoke else quickstart.DATA))
-    budget = quickstart.pretrain_budget(args.smoke)
+    budget = quickstart.config_length(args.smoke)
     # the quickstart's V2 pre-training is this one when the data is its own
+    # and its length the config's (a checkpoint of this budget is looked for)
     reuse = [] if args.no_reuse or args.smoke or args.data_root else [
         osp.join(ROOT, 'work_dirs/quickstart' + suffix, 'pretrain')]
     try:
