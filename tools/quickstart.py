@@ -13,7 +13,8 @@ each (the random-init runs beside the pre-training). Outputs go to
 ``work_dirs/quickstart/`` (``work_dirs/quickstart-seed<N>/`` for another
 seed): ``results.json``/``results.md`` (the table),
 ``fcmae_reconstruction.png``, ``loss_curves.png``,
-``det_result_*.jpg``/``seg_result_*.png`` and one work dir per run. A second
+``det_results.jpg``/``seg_results.png`` (ground truth | FCMAE
+start | random start) and one work dir per run. A second
 run reuses every finished stage; ``--fresh`` starts over.
 
     python tools/quickstart.py            # about 4 minutes on 2 CPU cores

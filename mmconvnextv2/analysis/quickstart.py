@@ -241,18 +241,46 @@ def plot_losses(work: str, dirs: Dict[str, str], out: str) -> None:
     plt.close(fig)
 
 
-def copy_result_pictures(work: str, dirs: Dict[str, str]) -> List[str]:
-    """Copy the first two test visualisations of each FCMAE-init run."""
-    copied = []
+def _visualisations(run_dir: str, ext: str) -> Dict[str, str]:
+    """File name -> path of the test visualisations of a run (ground truth
+    left, prediction right, as mmdet's / mmseg's visualisers draw them)."""
+    found = glob.glob(osp.join(run_dir, 'test', '**', 'vis', '**', f'*.{ext}'),
+                      recursive=True)
+    return {osp.basename(path): path for path in sorted(found)}
+
+
+def compare_pictures(work: str, dirs: Dict[str, str], count: int = 3,
+                     scale: int = 2) -> List[str]:
+    """Per task, ``<task>_results.<ext>``: the first ``count`` validation
+    images, a row each: ground truth | FCMAE start | random start."""
+    from PIL import Image, ImageDraw
+    written = []
     for task, ext in (('det', 'jpg'), ('seg', 'png')):  # mmdet / mmseg output
-        found = sorted(glob.glob(osp.join(dirs[f'{task}_fcmae'], 'test', '**',
-                                          'vis', '**', f'*.{ext}'),
-                                 recursive=True))
-        for i, path in enumerate(found[:2]):
-            dest = osp.join(work, f'{task}_result_{i}{osp.splitext(path)[1]}')
-            shutil.copyfile(path, dest)
-            copied.append(dest)
-    return copied
+        fcmae = _visualisations(dirs[f'{task}_fcmae'], ext)
+        random = _visualisations(dirs[f'{task}_random'], ext)
+        names = [n for n in fcmae if n in random][:count]
+        if not names:
+            continue
+        rows = [(Image.open(fcmae[n]).convert('RGB'),
+                 Image.open(random[n]).convert('RGB')) for n in names]
+        w, h = rows[0][0].width // 2, rows[0][0].height
+        head = 22
+        canvas = Image.new('RGB', (3 * w * scale, head + len(rows) * h * scale),
+                           'white')
+        draw = ImageDraw.Draw(canvas)
+        for i, title in enumerate(('ground truth', 'FCMAE start',
+                                   'random start')):
+            draw.text((i * w * scale + 8, 5), title, fill='black')
+        for r, (a, b) in enumerate(rows):
+            tiles = (a.crop((0, 0, w, h)), a.crop((w, 0, 2 * w, h)),
+                     b.crop((w, 0, 2 * w, h)))
+            for c, tile in enumerate(tiles):
+                canvas.paste(tile.resize((w * scale, h * scale), Image.NEAREST),
+                             (c * w * scale, head + r * h * scale))
+        out = osp.join(work, f'{task}_results.{ext}')
+        canvas.save(out, optimize=True)
+        written.append(out)
+    return written
 
 
 def write_table(work: str, results: Dict) -> str:
@@ -334,7 +362,7 @@ def run_main_job(work: str, data_root: str, seed: int = 0,
     dirs = run_dirs(work, budget, seed)
     plot_losses(work, dirs, osp.join(work, 'loss_curves.png'))
     results['pictures'] = [recon, osp.join(work, 'loss_curves.png')] + \
-        copy_result_pictures(work, dirs)
+        compare_pictures(work, dirs)
     print('\n' + write_table(work, results))
     bad = [k for k, r in runs.items() for v in r['metrics'].values()
            if isinstance(v, float) and not math.isfinite(v)]
