@@ -32,7 +32,7 @@ def test_downstream_tasks_carry_data_and_learning_rates():
         in det.options
     assert 'train_cfg.val_begin=1000000' in seg.options
     assert seg.random_options == [f'optim_wrapper.optimizer.lr={LR["seg"]["random"]:g}']
-    assert seg.fcmae_options == ['optim_wrapper.optimizer.lr=0.003']
+    assert seg.fcmae_options == ['optim_wrapper.optimizer.lr=0.01']
     smoke, _ = downstream('/d', smoke=True)
     assert 'train_cfg.max_iters=2' in smoke.options
 
