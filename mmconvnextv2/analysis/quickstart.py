@@ -63,7 +63,7 @@ SWEEP_SEEDS = (0, 1)
 #: 3 seeds) at half the time.
 PRETRAIN_ITERS = 500
 #: The payoff study of this setting (``--payoff``): budgets and seeds.
-PAYOFF_BUDGETS = (0, 250, 500, 1000)
+PAYOFF_BUDGETS = (0, 125, 250, 500)  # of PRETRAIN_ITERS; scaled in smoke mode
 PAYOFF_SEEDS = (0, 1, 2)
 #: The two starts of each task, with the budget (0 or the largest) each
 #: stands for.
