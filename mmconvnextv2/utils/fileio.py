@@ -57,6 +57,33 @@ def _write_all(fd: int, data: memoryview) -> None:
         data = data[written:]
 
 
+def _replace_via_temp(path: str, fill: Callable[[str], None],
+                      suffix: str = '') -> None:
+    """The one mechanism: ``fill(tmp)`` a hidden temporary file beside
+    ``path`` (ending in ``suffix``), fsync it, rename it over ``path``, fsync
+    the folder; on any failure the temporary file is removed and ``path`` is
+    left as it was."""
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    tmp = osp.join(folder, f'.{osp.basename(path)}.{os.getpid()}.'
+                   f'{os.urandom(4).hex()}{TMP_MARK}{suffix}')
+    try:
+        fill(tmp)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_dir(folder)
+
+
 def write_atomically(path: Union[str, Path], data: Union[bytes, str],
                      encoding: str = 'utf-8') -> None:
     """Write ``data`` to ``path`` so that ``path`` is never half-written.
@@ -71,31 +98,22 @@ def write_atomically(path: Union[str, Path], data: Union[bytes, str],
             names ``path`` and the OS error, and the temporary file is gone.
     """
     path = os.fspath(path)
-    if isinstance(data, str):
-        data = data.encode(encoding)
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = osp.join(folder, f'.{osp.basename(path)}.{os.getpid()}.'
-                   f'{os.urandom(4).hex()}{TMP_MARK}')
-    try:
+    payload = memoryview(data.encode(encoding) if isinstance(data, str)
+                         else data)
+
+    def fill(tmp: str) -> None:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
-            _write_all(fd, memoryview(data))
-            os.fsync(fd)
+            _write_all(fd, payload)
         finally:
             os.close(fd)
-        os.replace(tmp, path)
-    except BaseException as err:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        if isinstance(err, OSError):
-            raise AtomicWriteError(
-                err.errno, f'could not write {path}: {err.strerror or err} '
-                f'(the previous file, if any, is unchanged)') from err
-        raise
-    _fsync_dir(folder)
+
+    try:
+        _replace_via_temp(path, fill)
+    except OSError as err:
+        raise AtomicWriteError(
+            err.errno, f'could not write {path}: {err.strerror or err} '
+            f'(the previous file, if any, is unchanged)') from err
 
 
 def write_via_temp(path: Union[str, Path],
@@ -106,23 +124,7 @@ def write_via_temp(path: Union[str, Path],
     Pillow). On failure the temporary file is removed and ``path`` is left as
     it was."""
     path = os.fspath(path)
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = osp.join(folder, f'.{osp.basename(path)}.{os.getpid()}.'
-                   f'{os.urandom(4).hex()}{TMP_MARK}{osp.splitext(path)[1]}')
-    try:
-        write(tmp)
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-    _fsync_dir(folder)
+    _replace_via_temp(path, write, osp.splitext(path)[1])
 
 
 def write_json(path: Union[str, Path], data: Any, indent: int = 2) -> None:

@@ -7,7 +7,7 @@ the loader against a second statement of the layout.
 """
 import re
 from collections import OrderedDict
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import torch
 
@@ -56,6 +56,14 @@ def _split_block(key: str):
     return (int(m[1]), int(m[2]), m[3], m[4]) if m else None
 
 
+def _official_dense(prefix: str, module: str, param: str,
+                    value: torch.Tensor) -> Tuple[str, torch.Tensor]:
+    """One dense block parameter in the official names (GRN (1, 1, 1, C))."""
+    if module == 'grn':
+        return f'{prefix}grn.{param}', value.reshape(1, 1, 1, -1)
+    return f'{prefix}{_OFFICIAL_BLOCK[module]}.{param}', value
+
+
 def export_official(backbone: State, head: Optional[State] = None) -> State:
     """Ours -> official dense (GRN (1, 1, 1, C), final norm ``norm``)."""
     last = max(int(k.split('.')[1]) for k in backbone if k.startswith('stages.'))
@@ -66,10 +74,9 @@ def export_official(backbone: State, head: Optional[State] = None) -> State:
             out[key] = value
         elif block:
             s, b, module, param = block
-            if module == 'grn':
-                out[f'stages.{s}.{b}.grn.{param}'] = value.reshape(1, 1, 1, -1)
-            else:
-                out[f'stages.{s}.{b}.{_OFFICIAL_BLOCK[module]}.{param}'] = value
+            name, value = _official_dense(f'stages.{s}.{b}.', module, param,
+                                          value)
+            out[name] = value
         elif key.startswith(f'norm{last}.'):
             out['norm.' + key.split('.')[-1]] = value
     for key, value in (head or {}).items():
@@ -129,10 +136,8 @@ def export_fcmae_raw(backbone: State, decoder: State) -> State:
         block = _split_block(key.replace('decoder.', 'stages.0.', 1))
         if block:
             _, b, module, param = block
-            if module == 'grn':
-                out[f'decoder.{b}.grn.{param}'] = value.reshape(1, 1, 1, -1)
-            else:
-                out[f'decoder.{b}.{_OFFICIAL_BLOCK[module]}.{param}'] = value
+            name, value = _official_dense(f'decoder.{b}.', module, param, value)
+            out[name] = value
         else:
             out[key] = value
     return out
