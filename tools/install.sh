@@ -29,18 +29,33 @@ OPENMMLAB_PINS=(mmengine==0.10.7 mmdet==3.3.0 mmsegmentation==1.2.2 mmpretrain==
 #   builds the wheel and sdist with both and runs mim on the installed wheel.
 PACKAGING_PINS=(openmim==0.3.9 build==1.6.1)
 
+# Every command's own output (pip's resolver, the mmcv compiler's warnings) goes to
+# $LOG; the console gets one line per step, like the quickstart's board. A failed
+# step prints its last lines and the log's path.
+LOG="${INSTALL_LOG:-$ROOT/work_dirs/install.log}"
+mkdir -p "$(dirname "$LOG")"
+: > "$LOG"
 log() { printf '[install %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+step() {  # step "what" command...: run quietly, one line to the console
+  local what="$1" t0; shift; t0=$(date +%s)
+  printf '\n### %s: %s\n' "$what" "$*" >> "$LOG"
+  if ! "$@" >> "$LOG" 2>&1; then
+    log "FAILED: $what; its last lines (the whole output: $LOG):"
+    tail -n 25 "$LOG" >&2
+    exit 1
+  fi
+  log "$what ($(( $(date +%s) - t0 )) s)"
+}
 start=$(date +%s)
+log "full output in $LOG"
 
 if [ ! -x "$VENV/bin/python" ]; then
-  log "creating $VENV"
-  "$PYTHON" -m venv "$VENV"
+  step "virtual environment $VENV" "$PYTHON" -m venv "$VENV"
 fi
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
 
-"${PIP[@]}" install -q --upgrade pip "$SETUPTOOLS_PIN" wheel ninja psutil
-log "torch"
-"${PIP[@]}" install -q "${TORCH_PINS[@]}" "$SETUPTOOLS_PIN"
+step "pip, setuptools, wheel, ninja" "${PIP[@]}" install --upgrade pip "$SETUPTOOLS_PIN" wheel ninja psutil
+step "torch and torchvision" "${PIP[@]}" install "${TORCH_PINS[@]}" "$SETUPTOOLS_PIN"
 
 torch_tag=$("$VENV/bin/python" -c 'import torch; print(torch.__version__.split("+")[0])')
 # CUDA ops when torch is a CUDA build, a GPU is visible and nvcc is there
@@ -58,8 +73,8 @@ wheel=$(ls "$wheel_dir"/mmcv-"$MMCV_VERSION"-*.whl 2>/dev/null | head -n 1 || tr
 if [ -z "$wheel" ]; then
   log "building mmcv $MMCV_VERSION with $ops_kind ops (about 2 minutes on 2 cores for CPU ops)"
   src=$(mktemp -d)
-  "${PIP[@]}" download -q --no-deps --no-build-isolation --no-binary :all: \
-      "mmcv==$MMCV_VERSION" -d "$src"
+  step "mmcv $MMCV_VERSION source" "${PIP[@]}" download --no-deps --no-build-isolation \
+      --no-binary :all: "mmcv==$MMCV_VERSION" -d "$src"
   tar -xzf "$src/mmcv-$MMCV_VERSION.tar.gz" -C "$src"
   # torch 2.14's headers need C++20; mmcv 2.1.0's setup.py hard-codes C++17.
   sed -i 's/-std=c++17/-std=c++20/g' "$src/mmcv-$MMCV_VERSION/setup.py"
@@ -67,31 +82,31 @@ if [ -z "$wheel" ]; then
   # torch's headers, which every op source includes, are parsed once into a
   # precompiled header instead of once per source (tools/mmcv_pch.py).
   export CFLAGS="${CFLAGS:-} -g0"
-  "$VENV/bin/python" "$ROOT/tools/mmcv_pch.py" "$src/mmcv-$MMCV_VERSION"
+  step "precompiled torch header" "$VENV/bin/python" "$ROOT/tools/mmcv_pch.py" "$src/mmcv-$MMCV_VERSION"
   mkdir -p "$wheel_dir"
   tmp_out=$(mktemp -d)
-  MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-2}" "${PIP[@]}" wheel -q --no-deps \
-      --no-build-isolation "$src/mmcv-$MMCV_VERSION" -w "$tmp_out"
+  step "mmcv $MMCV_VERSION compiled" env MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-2}" "${PIP[@]}" wheel \
+      --no-deps --no-build-isolation "$src/mmcv-$MMCV_VERSION" -w "$tmp_out"
   # move into the cache only once complete: no half-written wheel is ever cached
   mv "$tmp_out"/mmcv-*.whl "$wheel_dir"/
   rm -rf "$src" "$tmp_out"
   wheel=$(ls "$wheel_dir"/mmcv-"$MMCV_VERSION"-*.whl | head -n 1)
 fi
-log "mmcv from $wheel"
-"${PIP[@]}" install -q "$wheel" "$SETUPTOOLS_PIN"
+step "mmcv from $wheel" "${PIP[@]}" install "$wheel" "$SETUPTOOLS_PIN"
 
-log "OpenMMLab packages and mmconvnextv2 (editable, with test and export extras)"
-"${PIP[@]}" install -q "${OPENMMLAB_PINS[@]}" "$SETUPTOOLS_PIN"
+step "mmengine, mmdet, mmsegmentation, mmpretrain" "${PIP[@]}" install "${OPENMMLAB_PINS[@]}" "$SETUPTOOLS_PIN"
 # export extra: onnx 1.23.2 + onnxruntime 1.32.0, the versions tested here
 # (tools/deployment/export_onnx.py and its parity tests)
-"${PIP[@]}" install -q -e "$ROOT[tests,export,docs]" "$SETUPTOOLS_PIN" \
+step "mmconvnextv2 (editable; tests, export and docs extras)" \
+    "${PIP[@]}" install -e "$ROOT[tests,export,docs]" "$SETUPTOOLS_PIN" \
     onnx==1.23.2 onnxruntime==1.32.0 "${PACKAGING_PINS[@]}"
 # mmdet's requirements can upgrade setuptools silently: pin it again.
-"${PIP[@]}" install -q "$SETUPTOOLS_PIN"
+step "setuptools pin" "${PIP[@]}" install "$SETUPTOOLS_PIN"
 
-"$VENV/bin/python" -c 'import mmcv.ops, mmdet, mmseg, mmpretrain, mmconvnextv2; print("stack OK")'
+step "the stack imports" "$VENV/bin/python" -c 'import mmcv.ops, mmdet, mmseg, mmpretrain, mmconvnextv2'
 # the compiled ops run (on CUDA tensors for a CUDA build) and agree with torchvision
-"$VENV/bin/python" -m mmconvnextv2.utils.ops_check --device "$ops_device"
-"$VENV/bin/mim" --version >/dev/null
+step "mmcv ops on $ops_device agree with torchvision" \
+    "$VENV/bin/python" -m mmconvnextv2.utils.ops_check --device "$ops_device"
+step "mim" "$VENV/bin/mim" --version
 touch "$VENV/.installed"
 log "done in $(( $(date +%s) - start )) s"
