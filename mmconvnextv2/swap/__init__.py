@@ -35,8 +35,9 @@ ConvNeXt V2 gives different widths.
 The modules: :mod:`.tree` (config paths, :class:`SwapError`),
 :mod:`.configs` (finding the original config), :mod:`.probe`,
 :mod:`.readers`, :mod:`.plan` (:func:`swap_config`), :mod:`.render` (the
-written config), :mod:`.check` (the loss-step check) and :mod:`.sweep` (the
-family table of ``tools/analysis_tools/swap_backbone_table.py``).
+written config) and :mod:`.check` (the loss-step check). The family table of
+``tools/analysis_tools/swap_backbone_table.py`` is a study:
+:mod:`mmconvnextv2.analysis.swap_sweep`.
 """
 from .check import check_config, model_num_classes
 from .configs import installed_configs, resolve_config

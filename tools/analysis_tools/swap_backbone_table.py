@@ -19,7 +19,8 @@ original builds, failures with their reasons) and the rows as JSON::
 
     python tools/analysis_tools/swap_backbone_table.py work_dirs/swap_table.md
 
-The sweep itself is :mod:`mmconvnextv2.swap.sweep`.
+The sweep itself is :mod:`mmconvnextv2.analysis.swap_sweep`, its table
+:mod:`mmconvnextv2.analysis.swap_sweep_report`.
 """
 import argparse
 import os.path as osp
@@ -27,7 +28,8 @@ import sys
 from typing import Dict, List, Optional
 
 import mmconvnextv2  # noqa: F401  (registers ConvNeXtV2)
-from mmconvnextv2.swap.sweep import families, markdown, sweep
+from mmconvnextv2.analysis.swap_sweep import families, sweep
+from mmconvnextv2.analysis.swap_sweep_report import markdown
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -1,6 +1,7 @@
-"""tools/misc/swap_backbone.py and tools/analysis_tools/swap_backbone_table.py
-as commands: their flags, printed lines, exit statuses and files. The swap
-itself is tested in tests/test_swap/."""
+"""tools/misc/swap_backbone.py as a command: its flags, printed lines, exit
+statuses and files (the swap itself: the other tests of tests/test_swap/;
+the family table of tools/analysis_tools/swap_backbone_table.py:
+tests/test_analysis/test_swap_sweep.py)."""
 import importlib.util
 import json
 import os.path as osp
@@ -14,7 +15,6 @@ from mmconvnextv2.swap import render, resolve_config, swap_config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(ROOT, 'tools', 'misc', 'swap_backbone.py')
-TABLE = osp.join(ROOT, 'tools', 'analysis_tools', 'swap_backbone_table.py')
 C4 = 'mmdet::faster_rcnn/faster-rcnn_r50-caffe_c4-1x_coco.py'
 DEEPLABV3PLUS = ('mmseg::deeplabv3plus/'
                  'deeplabv3plus_r50-d8_4xb2-40k_cityscapes-512x1024.py')
@@ -110,27 +110,3 @@ def test_check_failure_is_one_line(tmp_path, monkeypatch, capsys):
     assert code == 1 and out.exists()
     assert captured.err == 'check failed: RuntimeError: no CPU kernel\n'
     assert captured.out.startswith(f'wrote {out}\n')
-
-
-@pytest.mark.slow
-def test_table_only_json_and_resume(tmp_path):
-    out = tmp_path / 'table.md'
-    rows = tmp_path / 'rows.json'
-    proc = run(TABLE, str(out), '--only', 'mmdet/common', '--json', str(rows),
-               '--timeout', '120')
-    assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.splitlines()
-    assert lines[0].startswith('mmdet/common: skipped no config with a model (')
-    assert lines[-1] == f'wrote {out} and {rows}'
-    data = json.loads(rows.read_text())
-    assert data['size'] == 128 and [r['status'] for r in data['rows']] == [
-        'skipped']
-    text = out.read_text()
-    assert '**0 / 0 families = 0.0%**' in text
-    assert '| mmdet/common |  | skipped | no config with a model |' in text
-    assert (tmp_path / 'swap_table_configs').is_dir()
-    again = run(TABLE, str(out), '--only', 'mmdet/common', '--json', str(rows),
-                '--resume')
-    assert again.returncode == 0, again.stderr
-    assert again.stdout.splitlines() == [f'wrote {out} and {rows}']
-    assert out.read_text() == text

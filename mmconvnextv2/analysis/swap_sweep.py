@@ -1,5 +1,6 @@
 """The family sweep of ``tools/analysis_tools/swap_backbone_table.py``:
-which stock mmdet / mmseg model families the swap puts ConvNeXt V2 into.
+which stock mmdet / mmseg model families :mod:`mmconvnextv2.swap` puts
+ConvNeXt V2 into.
 
 For every folder of the installed mmdet and mmsegmentation ``.mim/configs``
 (one folder = one family), the first config in name order that defines a
@@ -14,6 +15,8 @@ model stands for the family. In a forked process with a time limit
    larger maps);
 3. when that step fails, runs the same step on the original config, so the
    table tells a failure of the swap from a model that does not train on CPU.
+
+The table of the rows is :mod:`.swap_sweep_report`.
 """
 import os
 import os.path as osp
@@ -24,18 +27,17 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 from mmengine.config import Config
 
-from ..analysis.runner import call_with_timeout
-from ..runtime import drop_pretrained
-from ..utils import (Stopwatch, build_model, one_line, read_json,
-                     revert_sync_bn, write_json)
-from .check import check_config
-from .configs import installed_configs, resolve_config
-from .plan import SwapResult, swap_config
-from .render import render
-from .tree import SwapError
+from mmconvnextv2.runtime import drop_pretrained
+from mmconvnextv2.swap import (SwapError, SwapResult, check_config,
+                               installed_configs, render, resolve_config,
+                               swap_config)
+from mmconvnextv2.utils import (Stopwatch, build_model, one_line, read_json,
+                                revert_sync_bn, write_json)
 
-__all__ = ['PACKAGES', 'families', 'first_model_config', 'measure',
-           'run_family', 'markdown', 'sweep']
+from .runner import call_with_timeout
+
+__all__ = ['PACKAGES', 'reason', 'families', 'first_model_config',
+           'measure', 'run_family', 'sweep']
 
 PACKAGES = ('mmdet', 'mmseg')
 
@@ -172,53 +174,6 @@ def run_family(family: str, out_dir: str, size: int,
                    reason=f'process died (exit code {value})')
     row['wall_s'] = round(watch.seconds, 1)
     return row
-
-
-# --------------------------------------------------------------- the table
-def _detail(row: Dict) -> str:
-    """The detail column: size and changes of a pass, else the reason."""
-    if row['status'] == 'ok':
-        detail = (f'{row["params"] / 1e6:.1f}M params, {row["size"]} px, '
-                  f'{len(row["changed"])} fields changed'
-                  + (f', trained {row["trained"]}'
-                     if row.get('trained', 'model') != 'model' else ''))
-    else:
-        detail = row.get('reason', '')
-        if row.get('original_step'):
-            detail += f' (original on CPU: {row["original_step"]})'
-    return detail.replace('|', '\\|')
-
-
-def _summary(rows: List[Dict], size: int, retry: Sequence[int]) -> List[str]:
-    """The rate, the failures and the skipped families, as lines."""
-    built = [r for r in rows if r['status'] != 'skipped']
-    ok = [r for r in built if r['status'] == 'ok']
-    rate = len(ok) / len(built) if built else 0.
-    failures = [r for r in built if r['status'] != 'ok']
-    lines = [
-        f'Swapped (ConvNeXt V2-atto) and checked (CPU build + one loss step, '
-        f'batch 2, {size} px, or {" / ".join(map(str, retry))} px where '
-        f'{size} is too small for the head): **{len(ok)} / {len(built)} families = '
-        f'{100 * rate:.1f}%** of those whose original model builds on CPU '
-        f'({len(rows) - len(built)} of {len(rows)} families skipped: their '
-        'original does not build here or the folder has no model config).',
-        '',
-        f'Failures ({len(failures)}):', '']
-    lines += [f'- {r["family"]}: {r["status"]}: {r.get("reason", "")}'
-              + (f' (original on CPU: {r["original_step"]})'
-                 if r.get('original_step') else '') for r in failures]
-    lines += ['', 'Skipped:', '']
-    lines += [f'- {r["family"]}: {r.get("reason", "")}'
-              for r in rows if r['status'] == 'skipped']
-    return lines
-
-
-def markdown(rows: List[Dict], size: int, retry: Sequence[int]) -> str:
-    """The table, its rate and the failures."""
-    table = ['| family | config | result | detail |', '|---|---|---|---|']
-    table += [f'| {r["family"]} | {(r.get("config") or "").split("/", 1)[-1]} '
-              f'| {r["status"]} | {_detail(r)} |' for r in rows]
-    return '\n'.join(_summary(rows, size, retry) + [''] + table) + '\n'
 
 
 def sweep(names: Sequence[str], json_path: str, out_dir: str, size: int,

@@ -1,13 +1,20 @@
-"""mmconvnextv2.swap.sweep: the family table's parts, without sweeping:
-each family in a forked process with a time limit, its rows as JSON
-(resumable) and as Markdown."""
+"""The swap family sweep (mmconvnextv2.analysis.swap_sweep and
+swap_sweep_report): its parts without sweeping (each family in a forked
+process with a time limit, its rows as JSON, resumable, and as Markdown),
+then tools/analysis_tools/swap_backbone_table.py as a command."""
+import json
 import os
 import time
 
 import pytest
+import torch
 
-from mmconvnextv2.swap import sweep
+from mmconvnextv2.analysis import swap_sweep as sweep
+from mmconvnextv2.analysis.runner import capture_tool
+from mmconvnextv2.analysis.swap_sweep_report import markdown
 from mmconvnextv2.utils import read_json
+
+TABLE = 'tools/analysis_tools/swap_backbone_table.py'
 
 ROWS = [
     dict(family='mmdet/atss', config='mmdet::atss/atss_r50_fpn_1x_coco.py',
@@ -22,8 +29,17 @@ ROWS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def threads_restored():
+    """The sweep runs with one intra-op thread: it sets that for the
+    process, so each test gives the session its threads back."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
 def test_markdown():
-    text = sweep.markdown(ROWS, 128, [320, 512])
+    text = markdown(ROWS, 128, [320, 512])
     lines = text.splitlines()
     assert lines[0].startswith(
         'Swapped (ConvNeXt V2-atto) and checked (CPU build + one loss step, '
@@ -105,3 +121,27 @@ def test_families_and_their_first_config():
     assert sweep.first_model_config('mmdet/atss') == \
         'mmdet::atss/atss_r101_fpn_1x_coco.py'
     assert sweep.first_model_config('mmdet/common') is None
+
+
+@pytest.mark.slow
+def test_table_only_json_and_resume(tmp_path):
+    out = tmp_path / 'table.md'
+    rows = tmp_path / 'rows.json'
+    proc = capture_tool(TABLE, [out, '--only', 'mmdet/common', '--json', rows,
+                                '--timeout', '120'], timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith('mmdet/common: skipped no config with a model (')
+    assert lines[-1] == f'wrote {out} and {rows}'
+    data = json.loads(rows.read_text())
+    assert data['size'] == 128 and [r['status'] for r in data['rows']] == [
+        'skipped']
+    text = out.read_text()
+    assert '**0 / 0 families = 0.0%**' in text
+    assert '| mmdet/common |  | skipped | no config with a model |' in text
+    assert (tmp_path / 'swap_table_configs').is_dir()
+    again = capture_tool(TABLE, [out, '--only', 'mmdet/common', '--json', rows,
+                                 '--resume'], timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines() == [f'wrote {out} and {rows}']
+    assert out.read_text() == text
