@@ -11,7 +11,8 @@ segmentation label-map paths and the classes present; classification top-k
 classes with their scores. The model runs in mmdet's / mmseg's / mmpretrain's
 own inferencer; the checkpoint is read by mmconvnextv2.checkpoint (a
 classifier config also takes official, timm, mmpretrain and Hugging Face
-files). The logic lives in mmconvnextv2/apis/inference.py.
+files). The logic lives in mmconvnextv2/apis/inference.py (inputs, the JSON)
+and mmconvnextv2/apis/predictors.py (one predictor per task).
 """
 import argparse
 import os.path as osp

@@ -28,7 +28,7 @@ from mmengine.model import revert_sync_batchnorm
 from torch import Tensor, nn
 
 from ..checkpoint import load_backbone_checkpoint
-from .inference import config_task, load_config, load_model_checkpoint
+from .model_loading import config_task, load_config, load_model_checkpoint
 from ..utils.models import build_model
 
 # stride of the last ConvNeXt V2 stage: every stage halves an even size
