@@ -14,7 +14,7 @@ from PIL import Image
 from helpers.classifier import run
 
 from mmconvnextv2.checkpoint import backbone_part
-from mmconvnextv2.apis.inference import Predictor, run_inference
+from mmconvnextv2.apis import build_predictor, run_inference
 
 from helpers.checkpoints import (ATTO, export_hf, export_official,
                                  export_timm, random_backbone_state)
@@ -162,10 +162,10 @@ def test_bad_inputs(trained, tmp_path):
     # a detection checkpoint in a classification config, and back
     with pytest.raises(ValueError, match='iter_1.pth holds a detection '
                        r'\(mmdet\) model, but .* is an image classification'):
-        Predictor(config, trained.det[1])
+        build_predictor(config, trained.det[1])
     with pytest.raises(ValueError, match='epoch_1.pth holds an image '
                        'classification .* is a semantic segmentation'):
-        Predictor(trained.seg[0], ckpt)
+        build_predictor(trained.seg[0], ckpt)
     # a backbone of another size (atto) for the config's tiny custom arch
     atto = tmp_path / 'atto.pth'
     torch.save(export_official(random_backbone_state(ATTO),
@@ -173,7 +173,7 @@ def test_bad_inputs(trained, tmp_path):
                                 'bias': torch.zeros(2)}), atto)
     with pytest.raises(ValueError, match=r"atto.pth holds a ConvNeXt V2 with "
                        r"depths \[2, 2, 6, 2\] .*arch 'atto'.* but the model"):
-        Predictor(config, str(atto))
+        build_predictor(config, str(atto))
     # an FCMAE / backbone-only file is no classifier
     backbone = tmp_path / 'backbone.pth'
     state = torch.load(ckpt, map_location='cpu')['state_dict']
@@ -181,7 +181,7 @@ def test_bad_inputs(trained, tmp_path):
                backbone)
     with pytest.raises(ValueError, match='backbone.pth holds a backbone-only'
                        ' model .*fine-tune'):
-        Predictor(config, str(backbone))
+        build_predictor(config, str(backbone))
     # another number of classes
     three = tmp_path / 'three.pth'
     torch.save({'state_dict': dict(state, **{
@@ -189,4 +189,4 @@ def test_bad_inputs(trained, tmp_path):
     })}, three)
     with pytest.raises(ValueError, match=r'head.fc.weight: checkpoint '
                        r'\(3, 64\) vs model \(2, 64\)'):
-        Predictor(config, str(three))
+        build_predictor(config, str(three))
