@@ -5,7 +5,7 @@
 # downstream config's backbone at the result, e.g.
 #   --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/<this config>/iter_5000.pth
 # (the backbone reads our FCMAE checkpoints as they are: same module, same names).
-# For another size change `arch` and the decoder's in_channels (see the in1k configs).
+# For another size change `model.backbone.arch`; the decoder follows it.
 _base_ = ['./fcmae_convnext-v2-atto_8xb512-amp-coslr-800e_in1k.py']
 
 crop_size = 224

@@ -1,3 +1,3 @@
 _base_ = ['./_base_/fcmae_in1k.py']
 
-model = dict(backbone=dict(arch='base'), neck=dict(in_channels=1024))
+model = dict(backbone=dict(arch='base'))

@@ -1,3 +1,3 @@
 _base_ = ['./_base_/fcmae_in1k.py']
 
-model = dict(backbone=dict(arch='femto'), neck=dict(in_channels=384))
+model = dict(backbone=dict(arch='femto'))

@@ -1,3 +1,3 @@
 _base_ = ['./_base_/fcmae_in1k.py']
 
-model = dict(backbone=dict(arch='huge'), neck=dict(in_channels=2816))
+model = dict(backbone=dict(arch='huge'))

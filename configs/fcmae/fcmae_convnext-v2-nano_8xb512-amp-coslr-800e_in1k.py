@@ -1,3 +1,3 @@
 _base_ = ['./_base_/fcmae_in1k.py']
 
-model = dict(backbone=dict(arch='nano'), neck=dict(in_channels=640))
+model = dict(backbone=dict(arch='nano'))

@@ -1,11 +1,16 @@
-"""FCMAE algorithm: data flow as mmpretrain's MAE/SparK, loss, mask, errors."""
+"""FCMAE algorithm: data flow as mmpretrain's MAE/SparK, loss, mask, errors,
+the decoder and head taking their sizes from the backbone."""
+import os.path as osp
+
 import pytest
 import torch
+from helpers.downstream import CONFIGS
+from mmengine.config import Config
 from mmengine.dataset import default_collate
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from mmconvnextv2.models import dense_masked_forward
+from mmconvnextv2.models import FCMAEDecoder, dense_masked_forward
 
 TINY_ARCH = dict(depths=[1, 1, 2, 1], channels=[8, 16, 24, 32])
 
@@ -140,3 +145,69 @@ def test_bad_inputs_are_named():
     cfg['head']['patch_size'] = 16
     with pytest.raises(ValueError, match='patch_size 16'):
         MODELS.build(cfg)
+
+
+def test_a_shipped_config_of_another_size_derives_its_decoder():
+    """femto's config states its arch only: the decoder reads the encoder's
+    last width (384, not the base recipe's 1024), the patch size and the
+    image channels from the backbone, and a loss step runs."""
+    cfg = Config.fromfile(osp.join(
+        CONFIGS, 'fcmae', 'fcmae_convnext-v2-femto_8xb512-amp-coslr-800e_in1k.py'))
+    assert cfg.model.backbone.arch == 'femto'
+    assert not {'in_channels', 'patch_size'} & set(cfg.model.neck)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)  # torch's default init: enough for a step
+    assert (model.neck.in_channels, model.neck.patch_size,
+            model.neck.out_channels) == (384, 32, 3)
+    assert (model.head.patch_size, model.head.in_channels) == (32, 3)
+    data = model.data_preprocessor(batch(n=2, size=64), training=True)
+    loss = model(**data, mode='loss')['loss']
+    loss.backward()
+    assert torch.isfinite(loss) and loss > 0
+    assert model.neck.proj.weight.grad.abs().sum() > 0
+    assert model.backbone.downsample_layers[0][0].weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize('part, key, value, message', [
+    ('neck', 'in_channels', 320, 'decoder in_channels 320 != encoder width 32'),
+    ('neck', 'patch_size', 16,
+     'decoder patch_size 16 != the backbone total stride 32'),
+    ('neck', 'out_channels', 1, 'decoder out_channels 1 != the backbone '
+     'in_channels 3'),
+    ('head', 'patch_size', 16, 'head patch_size 16 != the backbone total '
+     'stride 32'),
+    ('head', 'in_channels', 1, 'head in_channels 1 != the backbone '
+     'in_channels 3'),
+])
+def test_a_value_against_the_backbone_is_one_line(part, key, value, message):
+    cfg = fcmae_cfg()
+    cfg[part] = dict(cfg[part], **{key: value})
+    with pytest.raises(ValueError) as err:
+        MODELS.build(cfg)
+    assert str(err.value) == message
+
+
+def test_a_built_decoder_is_checked_too():
+    with pytest.raises(ValueError, match='^decoder in_channels 64 != encoder '
+                       'width 32$'):
+        MODELS.build(fcmae_cfg(neck=FCMAEDecoder(in_channels=64)))
+    model = MODELS.build(fcmae_cfg(neck=FCMAEDecoder(in_channels=32)))
+    assert model.neck.in_channels == 32
+
+
+def test_the_prediction_has_the_image_channels():
+    """A one-channel backbone: the decoder predicts one value per pixel and
+    the loss compares it with the one-channel image."""
+    cfg = fcmae_cfg(neck=dict(type='FCMAEDecoder', embed_dims=16),
+                    head=dict(type='MAEPretrainHead', loss=dict(
+                        type='PixelReconstructionLoss', criterion='L2')))
+    cfg['backbone'] = dict(cfg['backbone'], in_channels=1)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    assert (model.neck.out_channels, model.head.in_channels) == (1, 1)
+    x = torch.randn(2, 1, 64, 64)
+    out = model.reconstruct(x)
+    assert out['pred'].shape == (2, 4, 32 * 32)
+    loss = model.loss(x, [DataSample(), DataSample()])['loss']
+    assert torch.isfinite(loss) and loss > 0

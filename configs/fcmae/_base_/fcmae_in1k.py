@@ -2,6 +2,8 @@
 # (TRAINING.md): AdamW (0.9, 0.95), wd 0.05, lr 1.5e-4 x batch / 256, 40 warm-up
 # epochs then cosine, batch 4096, RandomResizedCrop(224, 0.2-1) + flip, AMP.
 # Data pipeline: mmpretrain's MAE ImageNet set-up, which is exactly that.
+# The decoder's input width, the patch size and the predicted channels follow
+# from the backbone (FCMAE fills them in): a size's config states its arch only.
 _base_ = [
     'mmpretrain::_base_/datasets/imagenet_bs512_mae.py',
     'mmpretrain::_base_/default_runtime.py',
@@ -13,20 +15,14 @@ model = dict(
     mask_ratio=0.6,
     backbone=dict(
         type='ConvNeXtV2',
-        arch='base',  # each size's config overrides arch and neck in_channels
+        arch='base',  # each size's config overrides arch
         out_indices=-1,
         gap_before_final_norm=False,
         norm_outputs=False),  # the FCMAE encoder has no output norm
-    neck=dict(
-        type='FCMAEDecoder',
-        in_channels=1024,
-        embed_dims=512,
-        depth=1,
-        patch_size=32),
+    neck=dict(type='FCMAEDecoder', embed_dims=512, depth=1),
     head=dict(
         type='MAEPretrainHead',
         norm_pix=False,  # official default (norm_pix_loss off)
-        patch_size=32,
         loss=dict(type='PixelReconstructionLoss', criterion='L2')))
 
 optim_wrapper = dict(

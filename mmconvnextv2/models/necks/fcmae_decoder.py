@@ -19,6 +19,9 @@ class FCMAEDecoder(BaseModule):
     mix them, and a 1x1 conv predicts ``patch_size**2 * out_channels`` pixel
     values per position (one patch of the image per position).
 
+    In :class:`FCMAE`, ``in_channels``, ``patch_size`` and ``out_channels``
+    follow from the backbone and a config leaves them out.
+
     Args:
         in_channels: Channels of the encoder output.
         embed_dims: Decoder width (the paper: 512).
@@ -40,6 +43,7 @@ class FCMAEDecoder(BaseModule):
         self.in_channels = in_channels
         self.embed_dims = embed_dims
         self.patch_size = patch_size
+        self.out_channels = out_channels
         self.proj = nn.Conv2d(in_channels, embed_dims, kernel_size=1)
         self.mask_token = nn.Parameter(torch.zeros(1, embed_dims, 1, 1))
         self.decoder = nn.Sequential(

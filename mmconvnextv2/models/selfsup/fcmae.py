@@ -5,14 +5,24 @@ The encoder is the :class:`ConvNeXtV2` backbone itself, called as
 sample over that sample's visible positions (not the batch-wide reduction of
 the official MinkowskiEngine code). The ``backbone.*`` weights of an FCMAE
 checkpoint therefore load unchanged into every downstream backbone.
+
+What follows from the backbone is taken from it: the decoder's input width
+(the encoder's last width), the patch size of the decoder and the loss head
+(the backbone's total stride) and the image channels they predict. A config
+leaves them out; a value it does give must agree.
 """
-from typing import Dict, List, Optional
+import inspect
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
-from mmengine.logging import MMLogger
 from mmpretrain.models.selfsup.base import BaseSelfSupervisor
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+from torch import nn
+
+#: an argument of a part -> the value it takes from the backbone, and what
+#: that value is (for the error when the part's config says otherwise)
+Derived = Dict[str, Tuple[int, str]]
 
 
 @MODELS.register_module()
@@ -22,10 +32,12 @@ class FCMAE(BaseSelfSupervisor):
     Args:
         backbone: A ``ConvNeXtV2`` config; FCMAE configs use
             ``out_indices=-1, gap_before_final_norm=False, norm_outputs=False``.
-        neck: The decoder, e.g. ``FCMAEDecoder``.
+        neck: The decoder, e.g. ``FCMAEDecoder``; its ``in_channels``,
+            ``patch_size`` and ``out_channels`` default to the backbone's.
         head: The loss head, mmpretrain's ``MAEPretrainHead`` (MSE on masked
             patches, optional ``norm_pix`` target; off by default, as in the
-            official code).
+            official code); its ``patch_size`` and ``in_channels`` default
+            to the backbone's.
         mask_ratio: Fraction of patches masked, in (0, 1); every sample gets
             exactly ``num_patches - int(num_patches * (1 - mask_ratio))``.
         init_cfg: ``dict(type='Pretrained', checkpoint=...)`` reads an FCMAE
@@ -42,19 +54,21 @@ class FCMAE(BaseSelfSupervisor):
                  init_cfg: Optional[dict] = None) -> None:
         if not 0 < mask_ratio < 1:
             raise ValueError(f'mask_ratio must be in (0, 1), got {mask_ratio}')
+        if not isinstance(backbone, nn.Module):
+            backbone = MODELS.build(backbone)
+        stride = (backbone.total_stride, 'the backbone total stride')
+        # the image channels: the stem's
+        channels = (backbone.downsample_layers[0][0].in_channels,
+                    'the backbone in_channels')
+        neck = follow_backbone(neck, 'decoder', dict(
+            in_channels=(backbone.channels[-1], 'encoder width'),
+            patch_size=stride, out_channels=channels))
+        head = follow_backbone(head, 'head', dict(
+            patch_size=stride, in_channels=channels))
         super().__init__(backbone=backbone, neck=neck, head=head,
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.mask_ratio = mask_ratio
         self.patch_size = self.backbone.total_stride
-        encoder_width = self.backbone.channels[-1]
-        if self.neck.in_channels != encoder_width:
-            raise ValueError(f'decoder in_channels {self.neck.in_channels} != '
-                             f'encoder width {encoder_width}')
-        for part in (self.neck, self.head):
-            if getattr(part, 'patch_size', self.patch_size) != self.patch_size:
-                raise ValueError(
-                    f'{type(part).__name__} patch_size {part.patch_size} != '
-                    f'the backbone total stride {self.patch_size}')
 
     def init_weights(self) -> None:
         """Random init; with a ``Pretrained`` init_cfg, then load the file,
@@ -114,3 +128,31 @@ class FCMAE(BaseSelfSupervisor):
             loss = self.head.loss(out['pred'].float(), inputs.float(),
                                   out['mask'].flatten(1).float())
         return dict(loss=loss)
+
+
+def follow_backbone(part: Union[dict, nn.Module], label: str,
+                    derived: Derived) -> Union[dict, nn.Module]:
+    """``part`` (a config or a built module) with the values that follow from
+    the backbone: each ``derived`` argument its config leaves out and its
+    class takes is filled in; one that it gives and that differs raises a
+    one-line ``ValueError`` naming both values."""
+    if isinstance(part, nn.Module):
+        given, takes = vars(part), set()
+    else:
+        part = dict(part)
+        given, takes = part, _arguments(part['type'])
+    for key, (value, source) in derived.items():
+        if key in given and given[key] != value:
+            raise ValueError(
+                f'{label} {key} {given[key]} != {source} {value}')
+        if key in takes:
+            part.setdefault(key, value)
+    return part
+
+
+def _arguments(kind: Union[str, type]) -> set:
+    """Names of the constructor arguments of a registered model part."""
+    cls = MODELS.get(kind) if isinstance(kind, str) else kind
+    if cls is None:
+        raise KeyError(f'{kind!r} is not a registered model part')
+    return set(inspect.signature(cls).parameters)
