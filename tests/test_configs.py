@@ -13,6 +13,7 @@ allocating or initialising weights; forward passes are tested elsewhere.
 import glob
 import importlib
 import os.path as osp
+import re
 from typing import Any, Iterator, Tuple
 
 import pytest
@@ -123,6 +124,35 @@ def test_config_builds(config):
                   for kind, name, where in registered_names(cfg)
                   if getattr(registry, kind).get(name) is None]
     assert not unresolved, f'not registered in {scope}: {unresolved}'
+
+
+@pytest.mark.parametrize('config', CONFIGS)
+def test_name_states_the_config(config):
+    """The per-GPU batch of ``NxbM`` and the crop of ``-Spx`` in a name are
+    the config's (a later assignment of a dataloader once dropped one)."""
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    name = osp.basename(config)
+    batch = re.search(r'_\d+xb(\d+)[-_]', name)
+    if batch:
+        assert cfg.train_dataloader.batch_size == int(batch.group(1))
+    crop = re.search(r'-(\d+)px\.py$', name)
+    if crop:
+        (step, ) = [step for step in cfg.train_dataloader.dataset.pipeline
+                    if step.type == 'RandomResizedCrop']
+        assert step.scale == int(crop.group(1))
+    assert batch or 'synthetic' in name, name
+
+
+FCMAE_CONFIGS = [c for c in CONFIGS if osp.basename(c).startswith('fcmae_')]
+
+
+@pytest.mark.parametrize('config', FCMAE_CONFIGS)
+def test_fcmae_config_states_no_size_of_the_backbone(config):
+    """What follows from the backbone (decoder input width, patch size,
+    image channels) is not stated a second time: FCMAE derives it."""
+    model = Config.fromfile(osp.join(ROOT, config)).model
+    assert not {'in_channels', 'patch_size', 'out_channels'} & set(model.neck)
+    assert not {'in_channels', 'patch_size'} & set(model.head)
 
 
 METAFILES = sorted(glob.glob(osp.join(ROOT, 'configs', '*', 'metafile.yml')))

@@ -16,6 +16,3 @@ model = dict(
                       prefix='backbone.')),
     head=dict(in_channels=640),
 )
-train_dataloader = dict(batch_size=16)
-val_dataloader = dict(batch_size=16)
-test_dataloader = val_dataloader

@@ -1,6 +1,7 @@
 # ./convnext-v2_fcmae-in22k-pre_in1k.py at 384x384: the same recipe on
 # 384-px crops (bicubic), evaluated on the image resized to 384x384 (no
-# centre crop, as the official evaluation at 384).
+# centre crop, as the official evaluation at 384); 16 images per GPU (32 GPUs
+# keep the batch of 512).
 _base_ = ['./convnext-v2_fcmae-in22k-pre_in1k.py']
 
 img_size = 384
@@ -26,6 +27,6 @@ test_pipeline = [
          interpolation='bicubic'),
     dict(type='PackInputs'),
 ]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+train_dataloader = dict(batch_size=16, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(batch_size=16, dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
