@@ -33,7 +33,7 @@ GENERATED = osp.join(DOCS, '_generated')
 
 # The public packages (and single modules) of the API reference, in order.
 API_PACKAGES = ('models', 'checkpoint', 'datasets', 'engine', 'apis', 'swap',
-                'analysis', 'utils', 'visualization', 'runtime',
+                'analysis', 'utils', 'devtools', 'visualization', 'runtime',
                 'config_prefix')
 
 

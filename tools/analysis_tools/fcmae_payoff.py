@@ -9,10 +9,10 @@ budget and metric, then every single run) and ``payoff.png`` (metric vs
 budget with error bars, one panel per metric) into the work dir::
 
     python tools/analysis_tools/fcmae_payoff.py \\
-        configs/fcmae/fcmae_convnext-v2-atto_1xb16-coslr-1200i_synthetic-128px.py \\
+        configs/fcmae/fcmae_convnext-v2-atto_1xb16-coslr-1000i_synthetic-128px.py \\
         configs/mask_rcnn/mask-rcnn_convnext-v2-atto_fpn_synthetic.py \\
         configs/upernet/upernet_convnext-v2-atto_synthetic-128x128.py \\
-        --budgets 0 400 1200 --seeds 0 1 2 --jobs 2 --work-dir work_dirs/payoff
+        --budgets 0 500 1000 --seeds 0 1 2 --jobs 2 --work-dir work_dirs/payoff
 
 Seeds are fine-tuning seeds (``randomness.seed``); the pre-training runs once
 (``--pretrain-seed``). Finished runs are reused, an interrupted one resumes

@@ -3,7 +3,7 @@ RoIAlign) on a device against torchvision's on the CPU. ``tools/install.sh``
 runs it after building mmcv (``--device cuda`` on a CUDA machine), so a
 build without working ops fails the install instead of the first training.
 
-    python -m mmconvnextv2.utils.ops_check [--device cuda]
+    python -m mmconvnextv2.devtools.ops_check [--device cuda]
 """
 import argparse
 from typing import Dict, List, Optional

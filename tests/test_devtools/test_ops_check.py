@@ -2,7 +2,7 @@
 machine)."""
 import pytest
 
-from mmconvnextv2.utils import ops_check
+from mmconvnextv2.devtools import ops_check
 
 
 def test_cpu_ops_agree_with_torchvision():
