@@ -12,6 +12,7 @@ from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from ..utils.errors import reported
+from ..utils.paths import is_remote
 
 # file names that ``save_pretrained`` (Hugging Face) writes into a directory
 HF_WEIGHT_FILES = ('model.safetensors', 'pytorch_model.bin')
@@ -96,15 +97,6 @@ class OpaqueObject:
 def _stand_in(name: str) -> type:
     return type(name.rpartition('.')[2], (OpaqueObject, ),
                 dict(qualified_name=name))
-
-
-_SCHEME = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*://')
-
-
-def is_remote(filename: str) -> bool:
-    """Whether ``filename`` is a URI (``https://``, ``s3://``, ``open-mmlab://``
-    ...) rather than a local path."""
-    return bool(_SCHEME.match(filename))
 
 
 def _resolve_local(filename: Union[str, os.PathLike]) -> str:
@@ -257,6 +249,6 @@ def use_for_mmengine() -> None:
                                      force=True)
 
 
-__all__: List[str] = ['read_checkpoint', 'is_remote', 'HF_WEIGHT_FILES',
+__all__: List[str] = ['read_checkpoint', 'HF_WEIGHT_FILES',
                       'CheckpointReadError', 'UnsafeCheckpointError',
                       'use_for_mmengine']

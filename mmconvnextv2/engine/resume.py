@@ -21,6 +21,7 @@ from mmengine.logging import print_log
 
 from ..utils.errors import reported
 from ..utils.fileio import POINTER, TMP_MARK
+from ..utils.paths import is_remote
 
 __all__ = ['ResumeError', 'checkpoint_problem', 'find_resume_checkpoint',
            'checkpoint_seed', 'check_resume_checkpoint',
@@ -83,7 +84,7 @@ def _candidates(work_dir: str) -> Iterator[str]:
     if named:
         yield named
     folders = {osp.abspath(work_dir)}
-    if named and '://' not in named:
+    if named and not is_remote(named):
         folders.add(osp.abspath(osp.dirname(named) or '.'))
     found = []
     for folder in folders:
@@ -104,8 +105,8 @@ def find_resume_checkpoint(work_dir: str) -> Optional[str]:
     """
     tried: List[Tuple[str, str]] = []
     for path in _candidates(work_dir):
-        if '://' in path:
-            return path  # remote: left to the loader
+        if is_remote(path):
+            return path  # left to the loader
         why = checkpoint_problem(path)
         if why is None:
             if tried:
@@ -127,7 +128,7 @@ def checkpoint_seed(path: str) -> Optional[int]:
     """The ``meta.seed`` of a local training checkpoint, or None (no seed,
     or not readable). Weights-only; the tensors are memory-mapped, not
     read."""
-    if '://' in path:
+    if is_remote(path):
         return None
     try:
         ckpt = torch.load(path, map_location='cpu', weights_only=True,
@@ -142,7 +143,7 @@ def checkpoint_seed(path: str) -> Optional[int]:
 def check_resume_checkpoint(path: str) -> None:
     """Raise a one-line :class:`ResumeError` if the local ``path`` given to
     ``--resume`` cannot be read."""
-    if '://' in path:
+    if is_remote(path):
         return
     why = checkpoint_problem(path)
     if why is not None:
