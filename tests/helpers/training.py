@@ -13,7 +13,7 @@ from mmconvnextv2.analysis.runner import capture_tool, start_tool
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FOLDER_CONFIG = osp.join(
     ROOT, 'configs/fcmae/fcmae_convnext-v2-atto_1xb32-coslr-5000i_custom-folder.py')
-SLOW_SAVE = osp.join(ROOT, 'tests/test_engine/slow_save.py')
+SLOW_SAVE = osp.join(ROOT, 'tests/helpers/slow_save.py')
 
 CONFIG = f'''_base_ = [{FOLDER_CONFIG!r}]
 train_dataloader = dict(

@@ -1,6 +1,6 @@
 """Run tools/train.py with the atomic writer slowed down (test helper).
 
-    python tests/test_engine/slow_save.py MATCH tools/train.py ARGS...
+    python tests/helpers/slow_save.py MATCH tools/train.py ARGS...
 
 Writes of a file whose name contains MATCH go in 1 MiB chunks, 50 ms apart,
 after printing ``SLOW-SAVE <path>``: a test can kill the process mid-write.
