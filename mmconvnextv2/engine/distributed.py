@@ -14,6 +14,9 @@
   error of a collective that timed out or lost its peer, told in one line
   naming the rank that stopped answering (found through the heartbeats of
   :class:`mmconvnextv2.engine.hooks.DistWatchdogHook`).
+* :func:`is_distributed` and :func:`any_rank`: whether a group of several
+  ranks runs, and whether a flag is set on any of them (the ranks that must
+  agree to skip a step, refuse a save or stop on a signal).
 * :func:`remember_fatal_error` and :func:`check_previous_failure`: torchrun
   restarts a worker group whatever made it fail; a restart cannot mend a
   reported error that is not a lost rank (bad data, a NaN loss, an
@@ -25,14 +28,17 @@ import os
 import os.path as osp
 import re
 from contextlib import contextmanager
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Union
 
+import torch
+import torch.distributed as torch_dist
 from mmengine.config import Config
 
 from ..utils.errors import reported
 
 __all__ = ['DEFAULT_DIST_TIMEOUT', 'TIMEOUT_ENV', 'dist_timeout',
-           'set_dist_timeout', 'restart_count', 'CollectiveTimeoutError',
+           'set_dist_timeout', 'restart_count', 'is_distributed', 'any_rank',
+           'CollectiveTimeoutError',
            'RepeatedFailureError',
            'remember_fatal_error', 'check_previous_failure']
 
@@ -112,10 +118,29 @@ def restart_count() -> int:
         return 0
 
 
+def is_distributed() -> bool:
+    """Whether this process is one of a group of several ranks."""
+    return (torch_dist.is_available() and torch_dist.is_initialized()
+            and torch_dist.get_world_size() > 1)
+
+
+def any_rank(flag: bool,
+             device: Optional[Union[str, torch.device]] = None) -> bool:
+    """Whether ``flag`` is set on any rank: an all-reduce that every rank
+    must join (``flag`` itself with one process). Under NCCL the number
+    goes to ``device`` (default: the current CUDA device), else the CPU."""
+    if not is_distributed():
+        return flag
+    if torch_dist.get_backend() != 'nccl':
+        device = 'cpu'
+    tensor = torch.tensor([int(flag)], device=device or 'cuda')
+    torch_dist.all_reduce(tensor, op=torch_dist.ReduceOp.MAX)
+    return bool(tensor.item())
+
+
 def is_collective_failure(err: BaseException) -> bool:
     """Whether ``err`` looks like a collective that timed out or whose peer
     went away (gloo, NCCL and the c10d store raise RuntimeErrors)."""
-    import torch.distributed as torch_dist
     if isinstance(err, getattr(torch_dist, 'DistError', ())):
         return True
     return isinstance(err, RuntimeError) and bool(

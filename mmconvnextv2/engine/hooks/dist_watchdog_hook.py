@@ -29,7 +29,7 @@ from mmengine.registry import HOOKS
 from ...utils.errors import explains
 from ..distributed import (RESTART_ENV, TIMEOUT_ENV, CollectiveTimeoutError,
                            DEFAULT_DIST_TIMEOUT, is_collective_failure,
-                           restart_count)
+                           is_distributed, restart_count)
 
 __all__ = ['DistWatchdogHook', 'explain_collective_error']
 
@@ -72,11 +72,11 @@ class DistWatchdogHook(Hook):
 
     # ------------------------------------------------------------ heartbeat
     def before_run(self, runner) -> None:
-        if not (torch_dist.is_available() and torch_dist.is_initialized()):
+        if not is_distributed():
             return
         self._world = torch_dist.get_world_size()
         self._store = _default_store()
-        if self._world < 2 or self._store is None:
+        if self._store is None:
             return
         self._rank = torch_dist.get_rank()
         dist_cfg = (runner.cfg.get('env_cfg') or {}).get('dist_cfg') or {}

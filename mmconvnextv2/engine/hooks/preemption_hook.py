@@ -13,12 +13,11 @@ import threading
 from types import FrameType
 from typing import Dict, Optional
 
-import torch
-import torch.distributed as torch_dist
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 
+from ..distributed import any_rank
 from .checkpoint_hook import save_checkpoint_now
 
 __all__ = ['PREEMPTED_EXIT_CODE', 'PREEMPTION_SIGNALS', 'PreemptionHook']
@@ -56,20 +55,9 @@ class PreemptionHook(Hook):
             signal.signal(signum, handler)
         self._previous.clear()
 
-    def _agreed(self) -> bool:
-        """Whether any rank received a signal."""
-        flag = self.received is not None
-        if not (torch_dist.is_available() and torch_dist.is_initialized()
-                and torch_dist.get_world_size() > 1):
-            return flag
-        device = 'cuda' if torch_dist.get_backend() == 'nccl' else 'cpu'
-        tensor = torch.tensor([int(flag)], device=device)
-        torch_dist.all_reduce(tensor, op=torch_dist.ReduceOp.MAX)
-        return bool(tensor.item())
-
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:
-        if not self._agreed():
+        if not any_rank(self.received is not None):
             return
         path = save_checkpoint_now(runner)
         print_log(
