@@ -1,7 +1,9 @@
 """``_base_ = ['mmconvnextv2::<folder>/<config>.py']``: our configs as bases.
 
 mmengine 0.10.7 resolves a ``pkg::`` base only for the packages of its
-hard-coded table (``mmengine.config.utils.MODULE2PACKAGE``), and tags every
+hard-coded table (``mmengine.config.utils.MODULE2PACKAGE``): it finds the
+package with ``get_installed_path`` and reads mim's layout,
+``<package>/.mim/configs/<path>`` (which our wheels ship), and tags every
 typed dict of such a base with ``_scope_=pkg``. Adding ``mmconvnextv2`` to
 that table is not enough:
 
@@ -13,8 +15,10 @@ that table is not enough:
 - in an editable install (PEP 660) mmengine's ``get_installed_path`` answers a
   folder of site-packages that does not exist.
 
-So :func:`register_config_prefix` (run by ``import mmconvnextv2``) wraps
-mmengine's ``Config._get_cfg_path`` for this one prefix: a
+So :func:`register_config_prefix` (run by ``import mmconvnextv2``) routes
+this one prefix around mmengine's ``Config._get_cfg_path``, through the
+guarded attachment
+:func:`mmconvnextv2.engine.wiring.route_config_prefix`: a
 ``mmconvnextv2::`` base resolves to the package's ``.mim/configs`` (a wheel's
 copy, or the clone's folder through the editable install's links) and is
 read as a local base is, with no ``_scope_`` tag. Every other path goes to
@@ -24,12 +28,8 @@ our tools and ``mim train/test mmconvnextv2`` do; a stock script needs an
 the bases).
 """
 import os.path as osp
-from typing import Callable, Optional, Tuple
-
-from mmengine.config import Config
 
 PREFIX = 'mmconvnextv2::'
-_MARK = '_mmconvnextv2_prefix'
 
 
 def config_root() -> str:
@@ -65,27 +65,15 @@ def resolve_config(cfg_path: str) -> str:
 
 
 def register_config_prefix() -> None:
-    """Make mmengine's ``Config`` read ``mmconvnextv2::`` bases (idempotent).
+    """Make mmengine's ``Config`` read ``mmconvnextv2::`` bases from
+    :func:`resolve_config`, as local bases (idempotent).
 
-    Wraps the static ``Config._get_cfg_path(cfg_path, filename)``: our prefix
-    gives ``(path, None)`` (a scope of None: read as a local base), anything
-    else the original's answer.
+    Raises:
+        MMEngineChangedError: The installed mmengine changed what the
+            attachment relies on (one line).
     """
-    current = Config.__dict__['_get_cfg_path']
-    original: Callable[[str, str], Tuple[str, Optional[str]]] = (
-        current.__func__ if isinstance(current, staticmethod) else current)
-    if getattr(original, _MARK, False):
-        return
-
-    def _get_cfg_path(cfg_path: str,
-                      filename: str) -> Tuple[str, Optional[str]]:
-        if cfg_path.startswith(PREFIX):
-            return resolve_config(cfg_path), None
-        return original(cfg_path, filename)
-
-    setattr(_get_cfg_path, _MARK, True)
-    _get_cfg_path.__doc__ = original.__doc__
-    Config._get_cfg_path = staticmethod(_get_cfg_path)
+    from .engine.wiring import route_config_prefix
+    route_config_prefix(PREFIX, resolve_config)
 
 
 __all__ = ['PREFIX', 'config_root', 'resolve_config', 'register_config_prefix']

@@ -1,7 +1,11 @@
 """Nothing lost: atomic checkpoints, resume that falls back past damaged
 files, preemption-safe training, elastic restarts that resume, collective
 timeouts that name the silent rank and non-finite losses that stop. Every Runner built by
-:func:`mmconvnextv2.runtime.build_runner` uses them (:func:`make_reliable`)."""
+:func:`mmconvnextv2.runtime.build_runner` uses them (:func:`make_reliable`).
+
+The hooks use mmengine's public hook points; the few attachments that have
+none are in :mod:`mmconvnextv2.engine.wiring`, checked against the installed
+mmengine."""
 from .distributed import (DEFAULT_DIST_TIMEOUT, CollectiveTimeoutError,
                           restart_count, set_dist_timeout)
 from .file_backend import AtomicLocalBackend

@@ -1,17 +1,27 @@
-"""mmengine's CheckpointHook with atomic saves and an atomic pointer.
+"""mmengine's CheckpointHook with atomic saves, and a checkpoint on demand.
 
-Differences from the upstream hook, all about never losing a checkpoint:
+:class:`AtomicCheckpointHook` takes the arguments of mmengine's hook, which
+keeps its schedule, names and bookkeeping and does the saving. Ours adds,
+about never losing a checkpoint:
 
 * local checkpoints are written through :class:`AtomicLocalBackend`
   (temporary file, fsync, rename) unless the config chose a backend;
-* the ``last_checkpoint`` pointer is written after the checkpoint is in
-  place, itself atomically;
-* with ``max_keep_ckpts``, the oldest checkpoint is deleted only after the
-  new one and the pointer are written (upstream deletes it first, so a
-  failed save could leave no checkpoint at all).
+* the checkpoint that ``max_keep_ckpts`` retires (and a replaced best one)
+  is deleted only after the new checkpoint and the ``last_checkpoint``
+  pointer are written: upstream deletes it first, so a failed save could
+  leave no checkpoint at all. mmengine writes the pointer after the
+  checkpoint is in place; a pointer left empty by a crash reads as none,
+  and ``--resume`` then takes the newest readable checkpoint
+  (:mod:`mmconvnextv2.engine.resume`);
+* :meth:`AtomicCheckpointHook.save_now`: a checkpoint after the current
+  iteration (the preemption save).
+
+The deletions are held back through the hook's ``file_backend`` and the
+save on demand uses the hook's own save:
+:mod:`mmconvnextv2.engine.wiring` attaches both.
 """
 import os.path as osp
-from typing import List, Optional
+from typing import Any, Callable, List, Optional, Tuple
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
@@ -19,10 +29,40 @@ from mmengine.registry import HOOKS
 
 from ...utils.fileio import POINTER, write_atomically
 from ...utils.paths import is_remote
+from ..wiring import replace_attribute, save_on_schedule
 
 __all__ = ['AtomicCheckpointHook', 'save_checkpoint_now', 'POINTER']
 
 ATOMIC_BACKEND = {'backend': 'atomic_local'}
+
+
+class _HeldDeletions:
+    """A checkpoint hook's file backend whose ``remove`` and ``rmtree``
+    wait for :meth:`release`; everything else goes to ``backend``."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+        self.held: List[Tuple[Callable[[str], None], str]] = []
+
+    def remove(self, filepath: str) -> None:
+        self.held.append((self.backend.remove, filepath))
+
+    def rmtree(self, dir_path: str) -> None:
+        self.held.append((self.backend.rmtree, dir_path))
+
+    def release(self, keep: Optional[str] = None) -> None:
+        """Delete what was held back, except ``keep``."""
+        held, self.held = self.held, []
+        for delete, path in held:
+            if path == keep:
+                continue
+            try:
+                delete(path)
+            except FileNotFoundError:
+                pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.backend, name)
 
 
 @HOOKS.register_module()
@@ -34,42 +74,28 @@ class AtomicCheckpointHook(CheckpointHook):
                 and not is_remote(self.out_dir)):
             self.backend_args = dict(ATOMIC_BACKEND)
         super().before_train(runner)
+        replace_attribute(self, 'file_backend',
+                          _HeldDeletions(self.file_backend),
+                          'CheckpointHook.file_backend')
 
-    def _save_checkpoint_with_step(self, runner, step: int, meta: dict,
-                                   filename: Optional[str] = None) -> str:
-        """Save ``filename`` (default: the hook's template at ``step``),
-        then point ``last_checkpoint`` at it, then drop the checkpoint that
-        ``max_keep_ckpts`` retires. Return the checkpoint's path."""
-        filename = filename or self.filename_tmpl.format(step)
-        stale: List[int] = []
-        if self.max_keep_ckpts > 0 and filename == self.filename_tmpl.format(
-                step) and (not self.keep_ckpt_ids
-                           or self.keep_ckpt_ids[-1] != step):
-            if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
-                stale.append(self.keep_ckpt_ids.popleft())
-            self.keep_ckpt_ids.append(step)
-            runner.message_hub.update_info('keep_ckpt_ids',
-                                           list(self.keep_ckpt_ids))
-        self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)
-        runner.message_hub.update_info('last_ckpt', self.last_ckpt)
-        runner.save_checkpoint(
-            self.out_dir, filename, self.file_client_args,
-            save_optimizer=self.save_optimizer,
-            save_param_scheduler=self.save_param_scheduler, meta=meta,
-            by_epoch=self.by_epoch, backend_args=self.backend_args,
-            **self.args)
-        self._last_saved = (self.last_ckpt, step)
-        if not is_main_process():
-            return self.last_ckpt
-        write_atomically(osp.join(runner.work_dir, POINTER), self.last_ckpt)
-        for old in stale:
-            path = self.file_backend.join_path(self.out_dir,
-                                               self.filename_tmpl.format(old))
-            if self.file_backend.isfile(path):
-                self.file_backend.remove(path)
-            elif self.file_backend.isdir(path):  # deepspeed checkpoints
-                self.file_backend.rmtree(path)
-        return self.last_ckpt
+    def _release(self) -> None:
+        """Delete the checkpoints retired by the saves just made."""
+        backend = getattr(self, 'file_backend', None)
+        if isinstance(backend, _HeldDeletions):
+            backend.release(keep=self.last_ckpt)
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+                         outputs=None) -> None:
+        super().after_train_iter(runner, batch_idx, data_batch, outputs)
+        self._release()
+
+    def after_train_epoch(self, runner) -> None:
+        super().after_train_epoch(runner)
+        self._release()
+
+    def after_val_epoch(self, runner, metrics) -> None:
+        super().after_val_epoch(runner, metrics)
+        self._release()
 
     def save_now(self, runner) -> str:
         """Save a checkpoint after the current training iteration (e.g. on
@@ -77,14 +103,27 @@ class AtomicCheckpointHook(CheckpointHook):
         ``iter_<n>.pth``; epoch-based runs ``iter_<n>.pth`` too, which
         resumes at the start of the unfinished epoch."""
         step = runner.iter + 1
-        meta = dict(epoch=runner.epoch, iter=step)
-        saved = getattr(self, '_last_saved', None)
-        if not self.by_epoch and saved and saved[1] == step:
-            return saved[0]  # this iteration's checkpoint is already saved
-        if self.by_epoch:  # outside the epoch files and their bookkeeping
-            return self._save_checkpoint_with_step(
-                runner, step, meta, filename=f'iter_{step}.pth')
-        return self._save_checkpoint_with_step(runner, step, meta)
+        if not self.by_epoch:
+            scheduled = self.file_backend.join_path(
+                self.out_dir, self.filename_tmpl.format(step))
+            if self.last_ckpt != scheduled:  # not saved at this iteration
+                save_on_schedule(self, runner)
+                self._release()
+            return self.last_ckpt
+        # outside the epoch files and their bookkeeping
+        filename = f'iter_{step}.pth'
+        self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)
+        runner.message_hub.update_info('last_ckpt', self.last_ckpt)
+        runner.save_checkpoint(
+            self.out_dir, filename, self.file_client_args,
+            save_optimizer=self.save_optimizer,
+            save_param_scheduler=self.save_param_scheduler,
+            meta=dict(epoch=runner.epoch, iter=step), by_epoch=self.by_epoch,
+            backend_args=self.backend_args, **self.args)
+        if is_main_process():
+            write_atomically(osp.join(runner.work_dir, POINTER),
+                             self.last_ckpt)
+        return self.last_ckpt
 
 
 def save_checkpoint_now(runner) -> str:
@@ -102,5 +141,3 @@ def save_checkpoint_now(runner) -> str:
     if is_main_process():
         write_atomically(osp.join(runner.work_dir, POINTER), path)
     return path
-
-

@@ -3,14 +3,16 @@ optimizer step, so that the weights and every checkpoint stay finite.
 
 :class:`NonFiniteLossHook` wraps the model's ``parse_losses`` (which every
 OpenMMLab model's ``train_step`` calls between the forward pass and
-``optim_wrapper.update_params``): when the summed loss is not finite on any
-rank (the ranks agree through an all-reduce of one flag), training stops with
-a :class:`NonFiniteLossError` naming the iteration and the loss terms, or,
+``optim_wrapper.update_params``; mmengine has no hook point there, so
+:mod:`mmconvnextv2.engine.wiring` attaches it): when the summed loss is not
+finite on any rank (the ranks agree through
+:func:`mmconvnextv2.engine.distributed.any_rank`), training stops with a
+:class:`NonFiniteLossError` naming the iteration and the loss terms, or,
 while fewer than ``max_skips`` steps were skipped, the step is skipped (no
 backward pass, no optimizer step) with a warning. A checkpoint is refused if
 the weights it would hold are not finite (checked on every rank, before
-rank 0 writes it). fp16 AMP (``AmpOptimWrapper`` with
-its loss scaler) keeps its own handling: the scaler skips such steps.
+rank 0 writes it). fp16 AMP (``AmpOptimWrapper`` with its loss scaler)
+keeps its own handling: the scaler skips such steps.
 """
 import functools
 import os
@@ -24,6 +26,8 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
 from ...utils.errors import reported
+from ..distributed import any_rank, is_distributed
+from ..wiring import before_every_save, replace_attribute
 
 __all__ = ['NonFiniteLossError', 'NonFiniteLossHook', 'SKIPS_KEY',
            'SKIPS_ENV', 'nonfinite_skips']
@@ -41,7 +45,7 @@ class NonFiniteLossError(RuntimeError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
-        self.report = not _distributed() or torch_dist.get_rank() == 0
+        self.report = not is_distributed() or torch_dist.get_rank() == 0
 
 
 class _SkipStep(Exception):
@@ -61,22 +65,6 @@ def nonfinite_skips(cfg) -> int:
         raise ValueError(f'{SKIPS_ENV} / {SKIPS_KEY} must be a whole number '
                          f'>= 0, got {value!r}')
     return skips
-
-
-def _distributed() -> bool:
-    return (torch_dist.is_available() and torch_dist.is_initialized()
-            and torch_dist.get_world_size() > 1)
-
-
-def _any_rank(flag: bool, device: torch.device) -> bool:
-    """Whether ``flag`` is set on any rank."""
-    if not _distributed():
-        return flag
-    if torch_dist.get_backend() != 'nccl':
-        device = torch.device('cpu')
-    tensor = torch.tensor([int(flag)], device=device)
-    torch_dist.all_reduce(tensor, op=torch_dist.ReduceOp.MAX)
-    return bool(tensor.item())
 
 
 def _format(value: torch.Tensor) -> str:
@@ -106,26 +94,18 @@ class NonFiniteLossHook(Hook):
             return
         model = runner.model.module if is_model_wrapper(runner.model) \
             else runner.model
-        self._wrap(model, 'parse_losses', self._checked_parse_losses(
-            runner, model.parse_losses))
-        self._wrap(runner.model, 'train_step',
-                   self._skippable_train_step(runner.model.train_step))
+        self._undo.append(replace_attribute(
+            model, 'parse_losses',
+            self._checked_parse_losses(runner, model.parse_losses),
+            'BaseModel.parse_losses'))
+        self._undo.append(replace_attribute(
+            runner.model, 'train_step',
+            self._skippable_train_step(runner.model.train_step),
+            'BaseModel.train_step'))
 
     def after_train(self, runner) -> None:
         while self._undo:
             self._undo.pop()()
-
-    def _wrap(self, owner: object, name: str, wrapper: Callable) -> None:
-        had = name in vars(owner)
-        previous = vars(owner).get(name)
-        setattr(owner, name, wrapper)
-
-        def undo() -> None:
-            if had:
-                setattr(owner, name, previous)
-            else:
-                delattr(owner, name)
-        self._undo.append(undo)
 
     @staticmethod
     def _amp_scaler_handles(optim_wrapper) -> bool:
@@ -143,7 +123,7 @@ class NonFiniteLossHook(Hook):
         def checked(losses: Dict):
             loss, log_vars = parse_losses(losses)
             bad = not bool(torch.isfinite(loss.detach()).all())
-            if _any_rank(bad, loss.device):
+            if any_rank(bad, loss.device):
                 self._non_finite(runner, log_vars if bad else None)
             return loss, log_vars
         return checked
@@ -168,14 +148,14 @@ class NonFiniteLossHook(Hook):
                     value.detach()).all())]
         if log_vars is not None and not terms:
             terms = [f'loss = {_format(log_vars["loss"])}']
-        rank = torch_dist.get_rank() if _distributed() else 0
+        rank = torch_dist.get_rank() if is_distributed() else 0
         found = [(rank, terms)]
-        if _distributed():
+        if is_distributed():
             gathered: List = [None] * torch_dist.get_world_size()
             torch_dist.all_gather_object(gathered, (rank, terms))
             found = [item for item in gathered if item and item[1]]
         where = '; '.join(
-            ', '.join(t) + (f' (rank {r})' if _distributed() else '')
+            ', '.join(t) + (f' (rank {r})' if is_distributed() else '')
             for r, t in found)
         iteration = runner.iter + 1
         if len(self.skipped) < self.max_skips:
@@ -197,8 +177,8 @@ class NonFiniteLossHook(Hook):
             f'skip up to K such steps set {SKIPS_KEY}=K or {SKIPS_ENV}=K)')
 
     def before_run(self, runner) -> None:
-        from .random_state_hook import wrap_save_checkpoint
-        wrap_save_checkpoint(runner, lambda: self._check_weights(runner))
+        before_every_save(runner, 'finite weights',
+                          lambda: self._check_weights(runner))
 
     def _check_weights(self, runner) -> None:
         """Refuse (on every rank) to save weights that are not finite."""
@@ -208,7 +188,7 @@ class NonFiniteLossHook(Hook):
                if isinstance(value, torch.Tensor) and value.is_floating_point()
                and not bool(torch.isfinite(value).all())]
         device = next(iter(model.parameters()), torch.empty(0)).device
-        if _any_rank(bool(bad), device):
+        if any_rank(bool(bad), device):
             raise NonFiniteLossError(
                 f'the weights at iteration {runner.iter + 1} are not finite '
                 f'({", ".join(bad[:3]) or "on another rank"}'

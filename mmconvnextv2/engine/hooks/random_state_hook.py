@@ -10,10 +10,14 @@ statistics: ``MMDistributedDataParallel`` does not broadcast buffers, so
 each rank keeps its own), and each rank gets its own back on resume.
 Dataloader worker processes (``num_workers > 0``) keep random states of
 their own that are not saved (mmengine seeds them again, see the README).
+
+Two points have no mmengine hook, so :mod:`mmconvnextv2.engine.wiring`
+attaches them: the gathering of every rank's states before rank 0 saves,
+and the restore between the resumed loop's skipped batches and its first
+new one (the loop's ``dataloader_iterator``).
 """
-import functools
 import random
-from typing import Callable, Dict, List, Optional
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -22,6 +26,10 @@ from mmengine.model import is_model_wrapper
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
+from mmengine.runner import IterBasedTrainLoop
+
+from ..distributed import is_distributed
+from ..wiring import before_every_save, replace_attribute
 
 __all__ = ['RandomStateHook']
 
@@ -81,20 +89,6 @@ def _rank_buffers(runner) -> Dict[str, torch.Tensor]:
             if name in names and buf.is_floating_point()}
 
 
-def wrap_save_checkpoint(runner, before_save: Callable[[], None]) -> None:
-    """Call ``before_save()`` on every rank whenever ``runner.save_checkpoint``
-    is called (by every rank, as the checkpoint hooks do), before the save,
-    which mmengine runs on rank 0 only (``master_only``): the place for
-    collectives that a checkpoint needs."""
-    save = runner.save_checkpoint
-
-    @functools.wraps(save)
-    def save_checkpoint(*args, **kwargs):
-        before_save()
-        return save(*args, **kwargs)
-    runner.save_checkpoint = save_checkpoint
-
-
 @HOOKS.register_module()
 class RandomStateHook(Hook):
     """Save every rank's random states (and, with several processes, the
@@ -108,8 +102,9 @@ class RandomStateHook(Hook):
         self._gathered: Optional[tuple] = None
 
     def before_run(self, runner) -> None:
-        if get_world_size() > 1:
-            wrap_save_checkpoint(runner, lambda: self._gather(runner))
+        if is_distributed():
+            before_every_save(runner, 'random states',
+                              lambda: self._gather(runner))
 
     def _gather(self, runner) -> None:
         """Every rank's random states and buffers (on every rank)."""
@@ -171,9 +166,11 @@ class RandomStateHook(Hook):
                     if name in own:
                         own[name].copy_(value.to(own[name].device))
         loop = runner.train_loop
-        if hasattr(loop, 'dataloader_iterator'):  # iteration-based loop
-            loop.dataloader_iterator = _RestoreBeforeFetch(
-                loop.dataloader_iterator, runner.iter, state)
+        if isinstance(loop, IterBasedTrainLoop) or hasattr(
+                loop, 'dataloader_iterator'):  # iteration-based loop
+            replace_attribute(loop, 'dataloader_iterator', _RestoreBeforeFetch(
+                getattr(loop, 'dataloader_iterator', None), runner.iter,
+                state), 'IterBasedTrainLoop.dataloader_iterator')
         else:  # epoch-based: the resumed epoch starts from its beginning
             self._epoch_state = state
 
