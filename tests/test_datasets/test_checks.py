@@ -135,3 +135,18 @@ def test_check_coco_annotation_file_returns_content(data_dir):
     path = str(data_dir / 'coco/annotations/instances_val.json')
     content = check_coco_annotation_file(path, ['star', 'circle'])
     assert len(content['images']) == 1
+
+
+def test_checks_names_the_pieces_of_both_checks():
+    """The pre-flight's names stay importable from ``datasets.checks``
+    (tools/train.py, tools/misc/check_dataset.py and the importers import
+    them there) and are the modules' own objects."""
+    from mmconvnextv2.datasets import checks, coco_checks, preflight, problems
+    homes = dict(SPLITS=preflight, find_dataset_problems=preflight,
+                 check_coco_annotation_file=coco_checks,
+                 DatasetProblem=problems, image_problem=problems,
+                 DatasetConfigError=problems,
+                 DatasetFileNotFoundError=problems)
+    assert set(homes) | {'check_dataset_config'} == set(checks.__all__)
+    for name, home in homes.items():
+        assert getattr(checks, name) is getattr(home, name), name
