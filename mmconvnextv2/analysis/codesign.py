@@ -17,7 +17,7 @@ from mmconvnextv2.utils import write_json
 
 from . import payoff
 from . import quickstart as qs
-from .collapse_study import V1_CONFIG
+from .collapse_pretrain import V1_CONFIG
 from .runner import data_options
 from .summary import pyplot
 

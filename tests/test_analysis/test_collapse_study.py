@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from mmconvnextv2.analysis.collapse_study import (LABELS, find_checkpoint,
-                                                  trend_budgets)
+from mmconvnextv2.analysis.collapse_pretrain import (find_checkpoint, pretrain,
+                                                     trend_budgets)
+from mmconvnextv2.analysis.collapse_study import LABELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(ROOT, 'tools', 'analysis_tools', 'collapse_study.py')
@@ -64,7 +65,6 @@ def test_reuse_prefers_an_earlier_run(tmp_path):
     assert find_checkpoint(str(tmp_path), 5) is None
     (tmp_path / 'iter_5.pth').write_bytes(b'')
     assert find_checkpoint(str(tmp_path), 5) == str(tmp_path / 'iter_5.pth')
-    from mmconvnextv2.analysis.collapse_study import pretrain
     earlier = tmp_path / 'quickstart'
     earlier.mkdir()
     (earlier / 'iter_5.pth').write_bytes(b'')

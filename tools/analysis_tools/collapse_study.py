@@ -9,7 +9,7 @@ validation images. Writes ``work_dirs/collapse/study.md`` / ``study.json``
 and, per tap, ``<tap>/collapse.png`` (Figure 4 style) and
 ``<tap>/activations.png`` (Figure 3 style)::
 
-    python tools/analysis_tools/collapse_study.py            # ~10-20 min, 2 CPU cores
+    python tools/analysis_tools/collapse_study.py            # the study (make collapse)
     python tools/analysis_tools/collapse_study.py --smoke    # tiny budget (tests)
 """
 import argparse
@@ -18,12 +18,11 @@ import sys
 import time
 from typing import Dict, List, Optional
 
-from mmconvnextv2.analysis.collapse_study import (collapse_study,
-                                                  study_markdown)
-from mmconvnextv2.analysis.feature_collapse import TAPS
-
 from mmconvnextv2.analysis import quickstart  # its config, data, budget
-from mmconvnextv2.analysis.runner import repo_root
+from mmconvnextv2.analysis.collapse_study import collapse_study
+from mmconvnextv2.analysis.collapse_study_report import study_markdown
+from mmconvnextv2.analysis.collapse_taps import TAPS
+from mmconvnextv2.analysis.runner import data_options, repo_root
 
 ROOT = repo_root()
 
@@ -77,7 +76,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         study = collapse_study(
             quickstart.FCMAE_CFG, work, osp.join(data_root, 'coco', 'val'),
             budget, seed=args.seed,
-            data_options=quickstart.data_options('fcmae', data_root),
+            data_options=data_options('fcmae', data_root),
             reuse_v2=reuse, taps=args.taps, num_images=args.num_images,
             size=args.size, jobs=args.jobs, threads=args.threads,
             data_s=time.time() - start)

@@ -22,10 +22,11 @@ import sys
 import time
 from typing import Dict, List, Optional, Tuple
 
-from mmconvnextv2.analysis.feature_collapse import (TAPS, feature_collapse,
-                                                    markdown_table,
-                                                    parse_checkpoint_spec,
-                                                    quiet_logs)
+from mmconvnextv2.analysis.collapse_backbones import (parse_checkpoint_spec,
+                                                      quiet_logs)
+from mmconvnextv2.analysis.collapse_report import markdown_table
+from mmconvnextv2.analysis.collapse_taps import TAPS
+from mmconvnextv2.analysis.feature_collapse import feature_collapse
 
 
 def parse_block(text: str) -> Tuple[int, int]:
