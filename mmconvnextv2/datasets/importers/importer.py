@@ -47,6 +47,7 @@ class ImportResult:
     bad: BadRecords
     dataset: Dict[str, Any]
     box_only: int = 0
+    boxes_only: bool = False
     written: bool = False
     class_table: Dict[str, Dict[str, int]] = field(default_factory=dict)
 
@@ -170,6 +171,8 @@ def import_dataset(fmt: str, src: str, out: str,
     result = ImportResult(
         fmt=fmt, task=task, out=out, classes=kept, splits=splits, bad=bad,
         dataset=dataset, box_only=box_only,
+        boxes_only=task == 'det' and not any(
+            'segmentation' in obj for rec in records for obj in rec.objects),
         class_table={name: dict(class_counts(recs)[0])
                      for name, recs in splits.items()})
     if strict and len(bad):
@@ -184,7 +187,8 @@ def import_dataset(fmt: str, src: str, out: str,
     finish_out(out, dataset, {
         'source': fmt, 'inputs': inputs, 'splits': dataset['splits'],
         'examples_per_class': result.class_table,
-        'box_only_objects': box_only, 'bad_counts': bad.counts(),
+        'box_only_objects': box_only,
+        'without_segmentation': result.boxes_only, 'bad_counts': bad.counts(),
         'bad_records': bad.to_json(), 'bad_kinds': BAD_KINDS})
     result.written = True
     return result
@@ -203,7 +207,9 @@ def format_summary(result: ImportResult) -> str:
         counts = [result.class_table[s].get(name, 0) for s in ('train',
                                                                'val')]
         lines.append(f'  {name:<{width}}  {counts[0]:>7}  {counts[1]:>7}')
-    if result.box_only:
+    if result.boxes_only:
+        lines.append('boxes only: written without segmentation')
+    elif result.box_only:
         lines.append(f'{result.box_only} box-only objects: written with '
                      f'their box as segmentation polygon')
     counts = result.bad.counts()

@@ -2,9 +2,10 @@
 when read, then clipped to the image and measured with pycocotools.
 
 A box-only object (a rectangle, a VOC box, a COCO annotation without
-``segmentation``) is written with its box as its polygon, so that a Mask
-R-CNN config reads every annotation (mmdet's mask loading needs a
-``segmentation`` on each one); its mask target is then the box.
+``segmentation``) gets its box as its polygon, so that a Mask R-CNN config
+reads every annotation (mmdet's mask loading needs a ``segmentation`` on
+each one); its mask target is then the box. (A set of boxes only is written
+without any, see :func:`.validation.fit_objects`.)
 """
 import math
 from typing import Any, Dict, List, Optional, Sequence, Tuple

@@ -88,8 +88,14 @@ def check_images(records: List[ImageRecord],
 
 def fit_objects(records: List[ImageRecord], bad: BadRecords) -> int:
     """Clip and measure every record's instances (``rec.objects``: the COCO
-    fields plus ``label``); return how many were box-only."""
-    box_only = 0
+    fields plus ``label``); return how many were box-only.
+
+    A box-only object keeps its box as polygon where some object of the
+    set has a real shape (a Mask R-CNN config then reads every annotation);
+    in a set of boxes only, no object gets a ``segmentation`` (the config
+    writer then writes a box-only detector).
+    """
+    box_only = total = 0
     for rec in records:
         rec.objects = []
         for inst in rec.instances:
@@ -97,7 +103,12 @@ def fit_objects(records: List[ImageRecord], bad: BadRecords) -> int:
                                  rec.source, bad)
             if fields is not None:
                 box_only += inst.box is not None
+                total += 1
                 rec.objects.append(dict(fields, label=inst.label))
+    if box_only == total:
+        for rec in records:
+            for obj in rec.objects:
+                del obj['segmentation']
     return box_only
 
 

@@ -8,9 +8,10 @@ import os
 import os.path as osp
 import zlib
 from types import ModuleType
-from typing import Any, Dict, Sequence, Set
+from typing import Any, Dict, List, Sequence, Set, Tuple
 
 import numpy as np
+import pytest
 from PIL import Image
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
@@ -84,8 +85,26 @@ def load_tool() -> ModuleType:
     return module
 
 
-def bad_lines(result) -> Sequence[str]:
-    return [str(item) for item in result.bad]
+def assert_bad_records(result, fmt: str,
+                       expect: Sequence[Tuple[str, str, str]]) -> None:
+    """The import's bad records are exactly ``expect`` (``(file, record,
+    part of why)``, one line each, any order), of the kinds the format's
+    test provokes."""
+    assert set(result.bad.kinds()) == EXPECTED_KINDS[fmt]
+    lines = [str(item) for item in result.bad]
+    for file, record, why in expect:
+        assert any(line.startswith(f'{file}: {record}: ') and why in line
+                   for line in lines), (file, record, why, lines)
+    assert len(lines) == len(expect), lines
+
+
+def assert_strict_fails(args: List[str], out: str) -> None:
+    """The tool with ``args --out out --strict`` exits with 2 and writes
+    nothing."""
+    with pytest.raises(SystemExit) as exit_info:
+        load_tool().main(args + ['--out', out, '--strict'])
+    assert exit_info.value.code == 2
+    assert not osp.exists(out)
 
 
 def read_json(path: str) -> Any:
