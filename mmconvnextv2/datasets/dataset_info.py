@@ -323,6 +323,34 @@ def _scale(info: DatasetInfo, image_size: Optional[int]
     return image_size, note, crop, crop_note
 
 
+def _cls_scale(info: DatasetInfo, image_size: Optional[int]
+               ) -> Tuple[int, str]:
+    """(crop side, its note) for cls."""
+    w, h = info.median_size
+    if image_size is not None:
+        why = '--image-size'
+    else:
+        image_size = max(2 * PATCH, min(MAX_CLS_CROP, min(w, h))
+                         // PATCH * PATCH)
+        why = (f'the median image ({w}x{h}) short side in multiples of '
+               f'{PATCH}, at most {MAX_CLS_CROP}; --image-size sets it')
+    return image_size, f'square crops of {image_size} px: {why}'
+
+
+def _pretrain_crops(info: DatasetInfo, image_size: int, crop: int
+                    ) -> Tuple[Tuple[float, float], str]:
+    """FCMAE's crop area range for det and seg, and its note: within a
+    factor 2 of the share of a frame that a ``crop`` covers at the
+    fine-tuning scale (``image_size`` px long side)."""
+    long, short = max(info.median_size), min(info.median_size)
+    share = min(1.0, crop ** 2 * long / (image_size ** 2 * short))
+    low, high = round(max(0.05, share / 2), 3), round(min(1.0, share * 2), 3)
+    return (low, high), (
+        f'{crop}-px crops of {low:.0%}-{high:.0%} of a frame: within a '
+        f'factor 2 of the share ({share:.0%}) that a {crop}-px crop covers '
+        f'at the fine-tuning scale ({image_size} px long side)')
+
+
 def make_plan(info: DatasetInfo, arch: str = 'atto',
               image_size: Optional[int] = None, iters: Optional[int] = None,
               batch_size: Optional[int] = None,
@@ -345,31 +373,14 @@ def make_plan(info: DatasetInfo, arch: str = 'atto',
     n_train = info.splits['train']
     batch = batch_size or min(BATCH[info.task], n_train)
     if info.task == 'cls':
-        w, h = info.median_size
-        if image_size is None:
-            image_size = max(2 * PATCH, min(MAX_CLS_CROP, min(w, h))
-                             // PATCH * PATCH)
-            why = (f'the median image ({w}x{h}) short side in multiples of '
-                   f'{PATCH}, at most {MAX_CLS_CROP}; --image-size sets it')
-        else:
-            why = '--image-size'
-        scale_note = f'square crops of {image_size} px: {why}'
+        image_size, scale_note = _cls_scale(info, image_size)
         crop = max(2 * PATCH, image_size // PATCH * PATCH)
         crop_note, crop_range = scale_note, (0.2, 1.0)
         pretrain_note = (f'crops of 20-100 % of an image resized to {crop} '
                          'px, as the official FCMAE recipe')
     else:
         image_size, scale_note, crop, crop_note = _scale(info, image_size)
-        long, short = max(info.median_size), min(info.median_size)
-        # the share of a frame that a crop at the fine-tuning scale covers
-        share = min(1.0, crop ** 2 * long / (image_size ** 2 * short))
-        crop_range = (round(max(0.05, share / 2), 3),
-                      round(min(1.0, share * 2), 3))
-        pretrain_note = (
-            f'{crop}-px crops of {crop_range[0]:.0%}-{crop_range[1]:.0%} of a '
-            f'frame: within a factor 2 of the share ({share:.0%}) that a '
-            f'{crop}-px crop covers at the fine-tuning scale ({image_size} px '
-            'long side)')
+        crop_range, pretrain_note = _pretrain_crops(info, image_size, crop)
     images = training_images(info)
     if not images:
         raise DatasetInfoError(f'{info.root}: no training image to '

@@ -57,7 +57,7 @@ def make_det(root) -> None:
              'val': ['v0.jpg', 'v1.jpg']}
     for split, files in names.items():
         for i, name in enumerate(files):
-            _image(root / 'images' / name, hash(name) % 1000)
+            _image(root / 'images' / name, 10 * (split == 'val') + i)
         coco = _coco(files, 1 if split == 'train' else 100)
         (root / 'annotations' / f'{split}.json').write_text(json.dumps(coco))
     _info(root, 'det', ['cat', 'dog'], {
@@ -70,7 +70,8 @@ def make_seg(root) -> None:
         (root / 'images' / split).mkdir(parents=True)
         (root / 'annotations' / split).mkdir(parents=True)
         for i in range(count):
-            _image(root / 'images' / split / f'f{i}.png', i)
+            _image(root / 'images' / split / f'f{i}.png',
+                   10 * (split == 'val') + i)
             label = np.zeros((SIZE[1], SIZE[0]), np.uint8)
             label[10:40, 20:60] = 1 + i % 2
             label[0, :] = 255
@@ -82,11 +83,11 @@ def make_seg(root) -> None:
 
 
 def make_cls(root) -> None:
-    for split, count in (('train', 2), ('val', 1)):
-        for name in ('ant', 'bee'):
+    for s, (split, count) in enumerate((('train', 2), ('val', 1))):
+        for c, name in enumerate(('ant', 'bee')):
             (root / split / name).mkdir(parents=True)
             for i in range(count):
-                _image(root / split / name / f'{i}.jpg', i)
+                _image(root / split / name / f'{i}.jpg', 10 * s + 3 * c + i)
     _info(root, 'cls', ['ant', 'bee'], {
         s: dict(ann_file='', img=s) for s in ('train', 'val')}, 4, 2)
 
@@ -153,6 +154,32 @@ def test_det_config(folders, tmp_path):
     assert fcmae.data_preprocessor.mean == MEAN
     assert fcmae.train_dataloader.batch_size == 4  # all 4 training images
     assert fcmae.train_dataloader.dataset.pipeline[1].scale == 64
+
+
+def test_sizes_from_large_frames(tmp_path):
+    """1920x1080 frames, 61 training images: 512 px long side (the CPU
+    cap), a 288-px square fits the 512x288 frame; 12 epochs at batch 2."""
+    from mmconvnextv2.datasets.dataset_info import (make_plan,
+                                                    read_dataset_info)
+    make_det(tmp_path)
+    info = json.loads((tmp_path / 'dataset.json').read_text())
+    info.update(image_sizes=dict(median=[1920, 1080]),
+                splits=dict(train=61, val=11))
+    (tmp_path / 'dataset.json').write_text(json.dumps(info))
+    plan = make_plan(read_dataset_info(str(tmp_path)))
+    assert (plan.image_size, plan.crop, plan.batch_size) == (512, 288, 2)
+    assert plan.schedule.iters == 12 * 31 and plan.schedule.interval == 93
+    assert plan.schedule.warmup == 37
+    # a 288-px crop at the 512-px scale covers 56 % of a frame
+    assert plan.pretrain_crop_range == (0.281, 1.0)
+    plan = make_plan(read_dataset_info(str(tmp_path)), image_size=1024,
+                     iters=5000, batch_size=4)
+    assert (plan.image_size, plan.crop, plan.batch_size) == (1024, 576, 4)
+    assert plan.schedule.interval == 1250 and plan.schedule.warmup == 500
+    with pytest.raises(DatasetInfoError, match='at least 2'):
+        make_plan(read_dataset_info(str(tmp_path)), iters=1)
+    with pytest.raises(DatasetInfoError, match="arch 'tera'"):
+        make_plan(read_dataset_info(str(tmp_path)), arch='tera')
 
 
 def test_det_boxes_only(tmp_path):
@@ -344,3 +371,27 @@ def test_seg_label_folder_from_seg_map(tmp_path):
     assert cfg.val_dataloader.dataset.data_prefix.seg_map_path == \
         'annotations/val'
     assert not cfg.val_dataloader.dataset.get('ann_file')
+
+
+def test_other_arch_widths(folders, tmp_path):
+    """Widths follow the arch: the heads' inputs, the lr decay's layer ids
+    of a 27-block stage 3; the FCMAE config states the arch only and its
+    model builds (the decoder's width comes from the backbone)."""
+    from mmconvnextv2.utils import build_model
+    written = _write(folders['cls'], tmp_path, 'cls', arch='femto')
+    cfg = Config.fromfile(written.config)
+    assert cfg.model.backbone.arch == 'femto'
+    assert cfg.model.head.in_channels == 384
+    fcmae = Config.fromfile(written.fcmae_config)
+    assert fcmae.model.backbone.arch == 'femto'
+    assert 'in_channels' not in open(written.fcmae_config).read()
+    assert build_model(fcmae, init=False).neck.in_channels == 384
+    det = Config.fromfile(_write(folders['det'], tmp_path, 'det',
+                                 arch='base').config)
+    assert det.model.neck.in_channels == [128, 256, 512, 1024]
+    assert det.optim_wrapper.paramwise_cfg.num_layers == 12
+    seg = Config.fromfile(_write(folders['seg'], tmp_path, 'seg',
+                                 arch='tiny').config)
+    assert seg.model.decode_head.in_channels == [96, 192, 384, 768]
+    assert seg.model.auxiliary_head.in_channels == 384
+    assert seg.optim_wrapper.paramwise_cfg.num_layers == 6
