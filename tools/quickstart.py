@@ -17,12 +17,15 @@ seed): ``results.json``/``results.md`` (the table),
 start | random start) and one work dir per run. A second
 run reuses every finished stage; ``--fresh`` starts over.
 
-    python tools/quickstart.py            # about 4 minutes on 2 CPU cores
+    python tools/quickstart.py            # the main job (make quickstart)
     python tools/quickstart.py --seed 1   # everything drawn anew
     python tools/quickstart.py --payoff   # the seeded study of this setting
     python tools/quickstart.py --smoke    # tiny budgets (used by the tests)
 
-The plan itself is :mod:`mmconvnextv2.analysis.quickstart`.
+The plan itself is :mod:`mmconvnextv2.analysis.quickstart`, its runs
+:mod:`mmconvnextv2.analysis.quickstart_run`, the learning-rate sweep
+:mod:`mmconvnextv2.analysis.quickstart_sweep`; how long each takes:
+docs/user_guides/payoff.md.
 """
 import argparse
 import os.path as osp
@@ -34,6 +37,8 @@ from typing import Dict, List, Optional
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 from mmconvnextv2.analysis import quickstart as plan
+from mmconvnextv2.analysis import quickstart_run as run
+from mmconvnextv2.analysis import quickstart_sweep as sweep
 from mmconvnextv2.analysis.runner import repo_root
 
 
@@ -55,10 +60,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'at budgets 0 and the largest)')
     parser.add_argument('--lr-sweep', action='store_true',
                         help='choose the fine-tuning learning rates (LR) on '
-                        f'the data of seed {plan.SWEEP_DATA_SEED}, for each '
-                        f'start, seeds {plan.SWEEP_SEEDS} per rate (default '
+                        f'the data of seed {sweep.SWEEP_DATA_SEED}, for each '
+                        f'start, seeds {sweep.SWEEP_SEEDS} per rate (default '
                         'dirs: work_dirs/lr_sweep, data/synthetic-seed'
-                        f'{plan.SWEEP_DATA_SEED})')
+                        f'{sweep.SWEEP_DATA_SEED})')
     parser.add_argument('--jobs', type=int, default=2,
                         help='tools run at once, threads split between them')
     parser.add_argument('--fresh', action='store_true',
@@ -71,7 +76,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     suffix = f'-seed{args.seed}' if args.seed else ''
     if args.lr_sweep:  # its own data and folder
-        suffix = f'-seed{plan.SWEEP_DATA_SEED}'
+        suffix = f'-seed{sweep.SWEEP_DATA_SEED}'
     args.work_dir = args.work_dir or ('work_dirs/lr_sweep' if args.lr_sweep
                                       else 'work_dirs/quickstart' + suffix)
     args.data_root = args.data_root or 'data/synthetic' + suffix
@@ -83,15 +88,15 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     start = time.time()
     work = osp.join(repo_root(), args.work_dir)
     data_root = osp.join(repo_root(), args.data_root)
-    plan.prepare_work_dir(work, args.fresh)
+    run.prepare_work_dir(work, args.fresh)
     if args.lr_sweep:
-        return plan.lr_sweep(work, data_root, plan.pretrain_budget(args.smoke),
-                             args.smoke, args.jobs, args.quiet)
+        return sweep.lr_sweep(work, data_root, plan.pretrain_budget(args.smoke),
+                              args.smoke, args.jobs, args.quiet)
     if args.payoff:
-        return plan.run_payoff(work, data_root, args.seed, args.smoke,
-                               args.jobs, args.quiet)
-    return plan.run_main_job(work, data_root, args.seed, args.smoke,
-                             args.jobs, args.quiet, start)
+        return run.run_payoff(work, data_root, args.seed, args.smoke,
+                              args.jobs, args.quiet)
+    return run.run_main_job(work, data_root, args.seed, args.smoke,
+                            args.jobs, args.quiet, start)
 
 
 if __name__ == '__main__':

@@ -1,0 +1,226 @@
+"""The quickstart: its plan (mmconvnextv2.analysis.quickstart), the
+learning-rate sweep's table and loop (quickstart_sweep) without running
+them, then tools/quickstart.py end to end and the sweep through the real
+tools, in their reduced (--smoke) mode."""
+import importlib.util
+import json
+import math
+import os.path as osp
+
+import pytest
+
+from mmconvnextv2.analysis import quickstart_sweep as sweep
+from mmconvnextv2.analysis.quickstart import (LR, PRETRAIN_ITERS,
+                                              config_length, downstream,
+                                              payoff_budgets, pretrain_budget,
+                                              run_dirs)
+from mmconvnextv2.analysis.quickstart_report import write_table
+from mmconvnextv2.analysis.quickstart_sweep import beyond_edge, sweep_table
+from mmconvnextv2.analysis.summary import mean_std
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def load_quickstart():
+    spec = importlib.util.spec_from_file_location(
+        'quickstart', osp.join(ROOT, 'tools/quickstart.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_budgets_and_run_dirs():
+    assert pretrain_budget(smoke=True) == 2
+    assert pretrain_budget(smoke=False) == PRETRAIN_ITERS == 500
+    assert config_length(smoke=False) == 1000  # the FCMAE config's own
+    assert config_length(smoke=True) == 2
+    assert payoff_budgets(500) == [0, 125, 250, 500]
+    assert payoff_budgets(1000) == [0, 250, 500, 1000]
+    assert payoff_budgets(2) == [0, 1, 2]
+    assert run_dirs('/w', 1000, 0) == {
+        'det_fcmae': '/w/det/b1000_s0', 'det_random': '/w/det/b0_s0',
+        'seg_fcmae': '/w/seg/b1000_s0', 'seg_random': '/w/seg/b0_s0'}
+
+
+def test_downstream_tasks_carry_data_and_learning_rates():
+    det, seg = downstream('/d', smoke=False)
+    assert det.name == 'det' and seg.name == 'seg'
+    assert 'train_dataloader.dataset.data_root=/d/coco/' in det.options
+    assert 'val_evaluator.ann_file=/d/coco/annotations/instances_val.json' \
+        in det.options
+    assert 'train_cfg.val_begin=1000000' in seg.options
+    assert seg.random_options == [f'optim_wrapper.optimizer.lr={LR["seg"]["random"]:g}']
+    assert seg.fcmae_options == ['optim_wrapper.optimizer.lr=0.01']
+    smoke, _ = downstream('/d', smoke=True)
+    assert 'train_cfg.max_iters=2' in smoke.options
+
+
+def test_sweep_table_picks_each_starts_best_mean_over_seeds():
+    def run(task, lr, budget, **metrics):
+        return dict(task=f'{task}_lr{lr:g}', budget=budget, headline=metrics)
+
+    runs = [run('det', 1e-4, 0, a=.1, b=.3), run('det', 4e-4, 0, a=.3, b=.3),
+            run('det', 4e-4, 0, a=.1, b=.05), run('det', 1e-4, 0, a=.2, b=.2),
+            run('det', 2e-4, 0, a=.1, b=.1),
+            run('det', 1e-4, 8, a=.5, b=.5), run('det', 4e-4, 8, a=.1, b=.1),
+            run('det', 2e-4, 8, a=.4, b=.4),
+            run('seg', 3e-3, 0, mIoU=40.), run('seg', 1e-2, 0, mIoU=30.),
+            run('seg', 1e-3, 0, mIoU=20.),
+            run('seg', 3e-3, 8, mIoU=60.), run('seg', 1e-2, 8, mIoU=70.)]
+    table, best, beyond = sweep_table(runs, 8)
+    # det random: 1e-4 scores 0.2 and 0.2 (mean 0.2), 4e-4 0.3 and 0.075
+    # (mean 0.1875): the mean over seeds decides, not the single best run
+    assert best == {'det_random': 1e-4, 'det_fcmae': 1e-4,
+                    'seg_random': 3e-3, 'seg_fcmae': 1e-2}
+    assert ('| det | random | 0.0001: 0.2000 ± 0.0000 (2), 0.0002: 0.1000 ± '
+            '0.0000 (1), 0.0004: 0.1875 ± 0.1591 (2) | 0.0001 (grid edge) |'
+            ) in table
+    assert '| seg | random | 0.001: 20.0000 ± 0.0000 (1), 0.003: 40.0000' in table
+    assert table.count('\n') == 5
+    # edges: det (both starts best at 1e-4) and seg fcmae (best at 1e-2)
+    assert beyond == {'det': pytest.approx([5e-5, 5e-5]),
+                      'seg': [pytest.approx(1e-2 * 1e-2 / 3e-3)]}
+
+
+def test_beyond_edge_steps_past_the_best_edge_only():
+    scores = {lr: mean_std([v]) for lr, v in ((1e-3, 1.), (3e-3, 2.), (1e-2, 3.))}
+    assert beyond_edge(scores) == pytest.approx(1e-2 * 1e-2 / 3e-3)
+    scores[1e-2] = mean_std([0.])
+    assert beyond_edge(scores) is None  # bracketed: 1e-3 < 3e-3 < 1e-2
+    scores[1e-3] = mean_std([5.])
+    assert beyond_edge(scores) == pytest.approx(1e-3 / 3)
+
+
+def test_lr_sweep_extends_the_grid_until_each_optimum_is_bracketed(
+        tmp_path, monkeypatch):
+    """The sweep's loop with a stand-in for the study (the real tools run
+    in the smoke test below): scores peak at det 4e-4 and seg 9e-2 for both
+    starts, so det needs one step up, seg two."""
+    peak = {'det': 4e-4, 'seg': 9e-2}
+    calls = []
+
+    def fake_study(config, tasks, budgets, seeds, work, *args, **kwargs):
+        calls.append(sorted(t.name for t in tasks))
+        runs = []
+        for t in tasks:
+            task, lr = t.name.split('_lr')
+            score = -abs(math.log(float(lr) / peak[task]))
+            runs += [dict(task=t.name, budget=b, seed=s, headline=dict(m=score))
+                     for b in budgets for s in seeds]
+        return dict(runs=runs)
+
+    monkeypatch.setattr(sweep, 'make_data', lambda *a, **k: 0.)
+    monkeypatch.setattr(sweep.payoff, 'run_study', fake_study)
+    monkeypatch.setattr(sweep.payoff, 'write_outputs', lambda study, work: '')
+    grid = {'det': [2e-4, 4e-4], 'seg': [1e-2, 3e-2]}
+    result = sweep.lr_sweep(str(tmp_path), str(tmp_path / 'data'), 8, False, 2,
+                         True, grid=grid)
+    assert result['best'] == {'det_random': 4e-4, 'det_fcmae': 4e-4,
+                              'seg_random': 9e-2, 'seg_fcmae': 9e-2}
+    assert result['grid'] == {'det': [2e-4, 4e-4, 8e-4],
+                              'seg': [1e-2, 3e-2, 9e-2, 0.27]}
+    assert len(calls) == 3 and len(calls[0]) == 4 and len(calls[2]) == 7
+    text = (tmp_path / 'lr_sweep.md').read_text()
+    assert '(grid edge)' not in text and 'fine-tuning seeds 0, 1' in text
+    # capped: one extension leaves seg's optimum at the edge, and says so
+    calls.clear()
+    result = sweep.lr_sweep(str(tmp_path), str(tmp_path / 'data'), 8, False, 2,
+                         True, grid=grid, max_extensions=1)
+    assert len(calls) == 2 and result['best']['seg_fcmae'] == 9e-2
+    assert (tmp_path / 'lr_sweep.md').read_text().count('(grid edge)') == 2
+
+
+def test_the_table(tmp_path):
+    """results.md: a row per model, start and metric; results.json: all."""
+    def run(metrics, train_s):
+        return dict(metrics=metrics, train_s=train_s, test_s=2.)
+
+    det = {'coco/bbox_mAP': .25, 'coco/segm_mAP': .3}
+    results = dict(runs=dict(det_fcmae=run(det, 10.), det_random=run(det, 9.),
+                             seg_fcmae=run({'mIoU': 70.}, 8.),
+                             seg_random=run({}, 7.)),
+                   seed=0, budget=500, fcmae_s=100., data_s=3., total_s=130.)
+    table = write_table(str(tmp_path), results)
+    lines = table.splitlines()
+    assert lines[:3] == [
+        '| model | init | metric | value | train (s) | test (s) |',
+        '|---|---|---|---|---|---|',
+        '| Mask R-CNN | fcmae | bbox mAP | 0.2500 | 10 | 2 |']
+    assert '| UperNet | fcmae | mIoU | 70.0000 | 8 | 2 |' in lines
+    assert '| UperNet | random | mIoU | nan | 7 | 2 |' in lines
+    assert lines[-1] == (
+        'Seed 0; FCMAE pre-training: 500 iterations, 100 s (beside the '
+        'random-init runs); data: 3 s; total: 130 s (stages reused from an '
+        'earlier run count 0 s).')
+    assert (tmp_path / 'results.md').read_text().endswith(table + '\n')
+    assert json.loads((tmp_path / 'results.json').read_text()) == results
+
+
+@pytest.mark.slow
+def test_quickstart_smoke_end_to_end(tmp_path, capsys):
+    quickstart = load_quickstart()
+    args = ['--smoke', '--quiet', '--work-dir', str(tmp_path / 'qs'),
+            '--data-root', str(tmp_path / 'data')]
+    results = quickstart.main(args)
+    work = tmp_path / 'qs'
+    # the console: one line per stage event with its progress, the table,
+    # the pictures and the logs; the tools' chatter only in their logs
+    out = capsys.readouterr().out
+    assert '[pretrain train] started' in out
+    assert '[det/b0_s0 train] done in' in out and '[det/b0_s0 test] done' in out
+    assert 'Loads checkpoint' not in out and 'init_weights' not in out
+    assert 'pictures:' in out and 'logs:' in out
+    assert 'Iter(train)' in (work / 'pretrain' / 'tool.log').read_text()
+    for name in ('results.json', 'results.md', 'fcmae_reconstruction.png',
+                 'loss_curves.png', 'det_results.jpg', 'seg_results.png'):
+        assert (work / name).is_file(), name
+    # ground truth | FCMAE start | random start, a row per validation image
+    # (the smoke data has 2), each tile the 128 px image magnified 2x
+    from PIL import Image
+    assert Image.open(work / 'seg_results.png').size == (3 * 256, 22 + 2 * 256)
+    for run, keys in (('det_fcmae', ['coco/bbox_mAP', 'coco/segm_mAP']),
+                      ('det_random', ['coco/bbox_mAP', 'coco/segm_mAP']),
+                      ('seg_fcmae', ['mIoU']), ('seg_random', ['mIoU'])):
+        for key in keys:
+            assert math.isfinite(results['runs'][run]['metrics'][key]), (run, key)
+        assert results['runs'][run]['train_s'] > 0
+    # the FCMAE-init runs start from the pre-training's last checkpoint; the
+    # pre-training also kept the payoff study's budgets (--payoff reuses it)
+    assert results['budget'] == 2 and results['seed'] == 0
+    assert results['fcmae_checkpoint'].endswith('iter_2.pth')
+    assert (work / 'pretrain' / 'iter_1.pth').is_file()
+    for task in ('det', 'seg'):
+        log = (work / task / 'b2_s0' / 'tool.log').read_text()
+        assert 'init_cfg.checkpoint=' + results['fcmae_checkpoint'] in log
+        random_log = (work / task / 'b0_s0' / 'tool.log').read_text()
+        assert 'init_cfg.checkpoint' not in random_log
+    # the unlabelled pool the pre-training read
+    assert len(list((tmp_path / 'data' / 'unlabelled').glob('*.jpg'))) == 8
+    table = (work / 'results.md').read_text()
+    assert table.count('| Mask R-CNN |') == 4 and table.count('| UperNet |') == 2
+    # a second run reuses every stage: no training, no testing
+    again = quickstart.main(args)
+    assert all(r['train_s'] == 0 and r['test_s'] == 0
+               for r in again['runs'].values())
+    assert again['fcmae_s'] == 0
+
+
+@pytest.mark.slow
+def test_lr_sweep_smoke_runs_every_rate_start_and_seed(tmp_path):
+    """The sweep through the real tools, one rate per task (the loop that
+    extends the grid: with a stand-in study above)."""
+    work = tmp_path / 'sweep'
+    result = sweep.lr_sweep(str(work), str(tmp_path / 'data'), 2, smoke=True,
+                           jobs=2, quiet=True,
+                           grid={'det': [4e-4], 'seg': [1e-2]})
+    runs = result['study']['runs']
+    assert sorted((r['task'], r['budget'], r['seed']) for r in runs) == sorted(
+        (task, budget, seed) for task in ('det_lr0.0004', 'seg_lr0.01')
+        for budget in (0, 2) for seed in sweep.SWEEP_SEEDS)
+    assert all(math.isfinite(v) for r in runs for v in r['headline'].values())
+    assert result['best'] == {'det_random': 4e-4, 'det_fcmae': 4e-4,
+                              'seg_random': 1e-2, 'seg_fcmae': 1e-2}
+    text = (work / 'lr_sweep.md').read_text()
+    assert '| seg | fcmae | 0.01: ' in text and '(2)' in text
+    # the sweep's own data: seed 100's unlabelled pool
+    assert len(list((tmp_path / 'data' / 'unlabelled').glob('*.jpg'))) == 8
