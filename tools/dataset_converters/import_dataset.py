@@ -12,7 +12,8 @@ names the classes in index order), folders (one folder per class).
 OUT gets the images (linked or copied), the annotations, dataset.json and
 import_report.json. Bad records are skipped and named; exit status 0, or 2
 with --strict when there is any (then nothing is written), 2 for an
-annotation file that cannot be read at all, 1 for other errors.
+annotation file that cannot be read at all, 1 for other errors (and when no
+image is left for train).
 """
 import argparse
 import sys
@@ -74,6 +75,8 @@ def main(argv: Optional[List[str]] = None) -> None:
             print(f'error: {one_line(err)}', file=sys.stderr)
             sys.exit(EXIT_BAD_DATA)
     print(format_summary(result))
+    if result.problem:
+        sys.exit(f'error: {result.problem}')
     if args.strict and len(result.bad):
         sys.exit(EXIT_BAD_DATA)
 

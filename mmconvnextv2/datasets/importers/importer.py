@@ -36,8 +36,14 @@ DEFAULT_VAL_FRACTION = 0.2
 
 @dataclass
 class ImportResult:
-    """What an import found and wrote (``written`` is False when ``strict``
-    met a bad record)."""
+    """What an import found and wrote.
+
+    ``class_table``: split -> class -> examples (objects for det, images for
+    seg and cls); ``box_only``: objects that had only a box; ``boxes_only``:
+    the set had nothing else, so no ``segmentation`` was written;
+    ``written``: False when ``strict`` met a bad record, or when ``problem``
+    says why nothing could be written.
+    """
 
     fmt: str
     task: str
@@ -49,6 +55,7 @@ class ImportResult:
     box_only: int = 0
     boxes_only: bool = False
     written: bool = False
+    problem: str = ''
     class_table: Dict[str, Dict[str, int]] = field(default_factory=dict)
 
 
@@ -122,6 +129,8 @@ def import_dataset(fmt: str, src: str, out: str,
                                  f'{", ".join(FORMATS)}')
     if val is not None and val_fraction is not None:
         raise DatasetImportError('give --val or --val-fraction, not both')
+    if val is None and val_images is not None:
+        raise DatasetImportError('--val-images goes with --val')
     if val is not None and group_by_prefix:
         raise DatasetImportError('--group-by-prefix applies to a split by '
                                  'fraction, not to a given --val')
@@ -135,7 +144,10 @@ def import_dataset(fmt: str, src: str, out: str,
         inputs += [val, val_images]
     check_out(out, inputs)
     bad = BadRecords()
+    class_source = '--classes'
     if task == 'seg':
+        if not classes:
+            class_source = osp.join(src, masks.CLASSES_FILE)
         classes = masks.resolve_classes(src, classes)
     records = _read(fmt, src, images, bad, classes, class_attribute)
     if val is not None:
@@ -157,7 +169,8 @@ def import_dataset(fmt: str, src: str, out: str,
     else:
         train = [r for r in records if r.split != 'val']
         val_split = [r for r in records if r.split == 'val']
-    kept, val_split = select_classes(train, val_split, classes, bad)
+    kept, val_split = select_classes(train, val_split, classes, bad,
+                                     class_source)
     splits = {'train': train, 'val': val_split}
     figures = dataset_figures([r.info for r in train + val_split],
                               [r.info for r in train])
@@ -175,7 +188,10 @@ def import_dataset(fmt: str, src: str, out: str,
             'segmentation' in obj for rec in records for obj in rec.objects),
         class_table={name: dict(class_counts(recs)[0])
                      for name, recs in splits.items()})
-    if strict and len(bad):
+    if not train:
+        result.problem = (f'no image left for train ({len(bad)} bad '
+                          f'record(s)): nothing written')
+    if result.problem or (strict and len(bad)):
         return result
     prepare_out(out)
     if task == 'det':
@@ -220,7 +236,7 @@ def format_summary(result: ImportResult) -> str:
     if result.written:
         lines.append(f'written to {result.out} (dataset.json, '
                      f'import_report.json)')
-    else:
+    elif not result.problem:
         lines.append(f'--strict: {len(result.bad)} bad record(s), nothing '
                      f'written')
     return '\n'.join(lines)

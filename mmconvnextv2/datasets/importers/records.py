@@ -51,7 +51,7 @@ BAD_KINDS: Dict[str, str] = {
     'duplicate': 'an image imported twice (same file or same content)',
     'mask': 'a label map that cannot be used',
     'val-only-class': 'a class seen only in val: dropped',
-    'unused-class': 'a class of --classes without any training example: '
+    'unused-class': 'a class of the class list seen in neither split: '
                     'dropped',
 }
 

@@ -125,10 +125,12 @@ def class_counts(records: Sequence[ImageRecord]) -> Tuple[Counter, Counter]:
 
 
 def select_classes(train: List[ImageRecord], val: List[ImageRecord],
-                   classes: Optional[Sequence[str]], bad: BadRecords
+                   classes: Optional[Sequence[str]], bad: BadRecords,
+                   class_source: str = '--classes'
                    ) -> Tuple[List[str], List[ImageRecord]]:
     """The classes with a training example (in ``classes`` order, else
-    sorted) and the val records without the others' examples."""
+    sorted) and the val records without the others' examples
+    (``class_source``: where ``classes`` came from, for the report)."""
     train_examples, _ = class_counts(train)
     val_examples, val_images = class_counts(val)
     base = list(classes) if classes else sorted(
@@ -145,7 +147,7 @@ def select_classes(train: List[ImageRecord], val: List[ImageRecord],
                     f'{val_images[name]} image(s)): dropped from val and '
                     f'from the classes')
         else:
-            bad.add('unused-class', '--classes', f'class {name!r}',
+            bad.add('unused-class', class_source, f'class {name!r}',
                     'no example in train or val: dropped from the classes')
     kept = []
     for rec in val:

@@ -142,6 +142,22 @@ def test_arguments_that_do_not_fit(small_coco, tmp_path):
     assert not osp.exists(out)
 
 
+def test_nothing_left_for_train(tmp_path, capsys):
+    imgs = str(tmp_path / 'imgs')
+    os.makedirs(imgs)
+    ann = write_json(str(tmp_path / 'ann.json'), {
+        'images': [{'id': 1, 'file_name': 'gone.jpg'}], 'annotations': [],
+        'categories': []})
+    with pytest.raises(SystemExit) as exit_info:
+        load_tool().main(['coco', ann, '--images', imgs, '--out',
+                          str(tmp_path / 'o')])
+    assert exit_info.value.code == ('error: no image left for train (1 bad '
+                                    'record(s)): nothing written')
+    assert "image id 1 ('gone.jpg'): image file missing" in \
+        capsys.readouterr().out
+    assert not osp.exists(tmp_path / 'o')
+
+
 def test_val_from_another_folder_keeps_names_apart(small_coco, tmp_path):
     imgs, ann = small_coco
     other = str(tmp_path / 'other')
