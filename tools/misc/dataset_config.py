@@ -8,11 +8,12 @@ pre-training config beside it; then pre-flight the data.
 OUT is a folder written by tools/dataset_converters/import_dataset.py (with
 its dataset.json). Written: CFG (inherits the task's synthetic config:
 classes, num_classes, data paths, scale, schedule, mean/std from the data),
-CFG_fcmae.py (FCMAE on the training images only, same arch and scale) and
-CFG_fcmae_train.txt (those images). Then every image and annotation is
-checked (as tools/misc/check_dataset.py) and the config's first lines are
-printed. Exit status 1 if the pre-flight finds a problem (the configs are
-kept).
+CFG_fcmae.py (FCMAE on the training images only, same arch and scale),
+CFG_fcmae_train.txt (those images) and, for cls, CFG_train.txt and
+CFG_val.txt (image and label, by dataset.json's class order). Then every
+image and annotation is checked (as tools/misc/check_dataset.py) and the
+config's first lines are printed. Exit status 1 if the pre-flight finds a
+problem (the configs are kept).
 """
 import argparse
 import sys
