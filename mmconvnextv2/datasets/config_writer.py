@@ -28,8 +28,10 @@ __all__ = ['PARENTS', 'WrittenConfigs',
 
 #: The shipped config each task's written config inherits.
 PARENTS = {
-    'det': 'mmconvnextv2::mask_rcnn/mask-rcnn_convnext-v2-atto_fpn_synthetic.py',
-    'seg': 'mmconvnextv2::upernet/upernet_convnext-v2-atto_synthetic-128x128.py',
+    'det': 'mmconvnextv2::mask_rcnn/'
+           'mask-rcnn_convnext-v2-atto_fpn_synthetic.py',
+    'seg': 'mmconvnextv2::upernet/'
+           'upernet_convnext-v2-atto_synthetic-128x128.py',
     'cls': 'mmconvnextv2::convnext_v2/'
            'convnext-v2-atto_fcmae-pre_32xb32-amp-600e_in1k.py',
     'fcmae': 'mmconvnextv2::fcmae/'
@@ -214,7 +216,8 @@ def _seg_body(info: DatasetInfo, plan: Plan, _: Dict[str, str]
         dict(type='LoadImageFromFile'), load,
         dict(type='RandomResize', scale=scale, ratio_range=(0.5, 2.0),
              keep_ratio=True),
-        dict(type='RandomCrop', crop_size=Code('crop_size'), cat_max_ratio=0.75),
+        dict(type='RandomCrop', crop_size=Code('crop_size'),
+             cat_max_ratio=0.75),
         dict(type='RandomFlip', prob=0.5),
         dict(type='PhotoMetricDistortion'), dict(type='PackSegInputs')]
     test_pipeline = [dict(type='LoadImageFromFile'),

@@ -224,7 +224,8 @@ def labelled_images(info: DatasetInfo, split: str) -> List[str]:
     if stray or not found:
         raise DatasetInfoError(
             f'{folder}: class folders {stray or found} are not the classes '
-            f"{list(info.classes)} of {info.root}/dataset.json (key 'classes')")
+            f'{list(info.classes)} of {info.root}/dataset.json (key '
+            "'classes')")
     lines = []
     for label, name in enumerate(info.classes):
         if name in found:

@@ -34,7 +34,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--task', choices=TASKS,
                         help='det, seg or cls (default: dataset.json\'s; '
                         'must agree with it)')
-    parser.add_argument('--arch', default='atto', choices=list(ConvNeXtV2.arch_settings))
+    parser.add_argument('--arch', default='atto',
+                        choices=list(ConvNeXtV2.arch_settings))
     parser.add_argument('--image-size', type=int, help='det/seg: the long '
                         'side frames are resized to; cls: the crop side '
                         '(default: from the median image, at most 512 / 224)')
