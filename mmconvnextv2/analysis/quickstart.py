@@ -42,8 +42,10 @@ LR = {'det': {'random': 1.6e-3, 'fcmae': 8e-4},
 #: schedule, 1000 iterations, stretched to this length); why this length:
 #: docs/user_guides/payoff.md, "The setting".
 PRETRAIN_ITERS = 500
-#: The payoff study of this setting (``--payoff``): budgets and seeds.
-PAYOFF_BUDGETS = (0, 125, 250, 500)  # of PRETRAIN_ITERS; scaled in smoke mode
+#: The payoff study of this setting (``--payoff``): its budgets, of
+#: :data:`PRETRAIN_ITERS` (scaled in smoke mode).
+PAYOFF_BUDGETS = (0, 125, 250, 500)
+#: The payoff study's fine-tuning seeds.
 PAYOFF_SEEDS = (0, 1, 2)
 #: The two starts of each task, with the budget (0 or the largest) each
 #: stands for.

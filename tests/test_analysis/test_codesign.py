@@ -4,7 +4,8 @@ import math
 
 import pytest
 
-from mmconvnextv2.analysis.codesign import COLUMNS, arm_tasks, codesign_table
+from mmconvnextv2.analysis.codesign import arm_tasks
+from mmconvnextv2.analysis.codesign_report import COLUMNS, codesign_table
 
 
 def cell(mean):

@@ -15,7 +15,8 @@ import argparse
 import os.path as osp
 from typing import List, Optional
 
-from mmconvnextv2.analysis.codesign import codesign_table, run_codesign
+from mmconvnextv2.analysis.codesign import run_codesign
+from mmconvnextv2.analysis.codesign_report import codesign_table
 from mmconvnextv2.analysis.quickstart import pretrain_budget
 from mmconvnextv2.analysis.runner import repo_root
 

@@ -22,7 +22,9 @@ and the JSON's schema::
     python tools/analysis_tools/gpu_check.py --out work_dirs/gpu_check.json
     python tools/analysis_tools/gpu_check.py --dry-run --out /tmp/check.json
 
-The measurements are :mod:`mmconvnextv2.analysis.gpu_check`.
+The report is :mod:`mmconvnextv2.analysis.gpu_check`, its items
+:mod:`mmconvnextv2.analysis.gpu_items` and
+:mod:`mmconvnextv2.analysis.gpu_train_steps`.
 """
 import argparse
 import sys
@@ -30,8 +32,9 @@ from typing import List, Optional, Tuple
 
 import torch
 
-from mmconvnextv2.analysis.gpu_check import (SECTIONS, TRAIN_STEPS,
-                                             merge_previous, run_check)
+from mmconvnextv2.analysis.gpu_check import (SECTIONS, merge_previous,
+                                             run_check)
+from mmconvnextv2.analysis.gpu_train_steps import TRAIN_STEPS
 from mmconvnextv2.utils import write_json
 
 
