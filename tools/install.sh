@@ -106,7 +106,7 @@ step "setuptools pin" "${PIP[@]}" install "$SETUPTOOLS_PIN"
 step "the stack imports" "$VENV/bin/python" -c 'import mmcv.ops, mmdet, mmseg, mmpretrain, mmconvnextv2'
 # the compiled ops run (on CUDA tensors for a CUDA build) and agree with torchvision
 step "mmcv ops on $ops_device agree with torchvision" \
-    "$VENV/bin/python" -m mmconvnextv2.utils.ops_check --device "$ops_device"
+    "$VENV/bin/python" -m mmconvnextv2.devtools.ops_check --device "$ops_device"
 step "mim" "$VENV/bin/mim" --version
 touch "$VENV/.installed"
 log "done in $(( $(date +%s) - start )) s"
