@@ -1,6 +1,8 @@
-"""tools/analysis_tools/fcmae_payoff.py: the whole study in a reduced mode
+"""The payoff study (mmconvnextv2.analysis.payoff) through
+tools/analysis_tools/fcmae_payoff.py: the whole study in a reduced mode
 (2 budgets, 2 seeds, 2 iterations) through the real tools, run twice (the
-second call reuses every run). Its parts are tested in tests/test_analysis."""
+second call reuses every run). Its parts: test_schedule.py, test_results.py,
+test_summary.py."""
 import importlib.util
 import json
 import math
