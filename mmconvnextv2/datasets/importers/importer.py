@@ -71,12 +71,27 @@ def _image_dir(fmt: str, src: str, images: Optional[str], flag: str) -> str:
 
 
 def _read(fmt: str, src: str, images: str, bad: BadRecords,
-          classes: Optional[Sequence[str]],
-          class_attribute: Optional[str]) -> List[ImageRecord]:
+          classes: Optional[Sequence[str]], class_attribute: Optional[str],
+          split: Optional[str] = None) -> List[ImageRecord]:
     if not osp.exists(src):
         raise DatasetImportError(f'{fmt}: {src} does not exist')
-    return FORMATS[fmt].read(src, images, bad, classes=classes,
-                             class_attribute=class_attribute)
+    records = FORMATS[fmt].read(src, images, bad, classes=classes,
+                                class_attribute=class_attribute)
+    for rec in records:
+        rec.split = split
+    return records
+
+
+def _write(out: str, task: str, splits: Dict[str, List[ImageRecord]],
+           source_classes: Optional[Sequence[str]],
+           classes: List[str]) -> Dict[str, Dict[str, str]]:
+    """Write the task's layout into ``out``; the ``paths`` of each split."""
+    prepare_out(out)
+    if task == 'det':
+        return write_det(out, splits, classes)
+    if task == 'seg':
+        return write_seg(out, splits, source_classes, classes)
+    return write_cls(out, splits)
 
 
 def _seg_suffix(records: Sequence[ImageRecord]) -> str:
@@ -151,11 +166,8 @@ def import_dataset(fmt: str, src: str, out: str,
         classes = masks.resolve_classes(src, classes)
     records = _read(fmt, src, images, bad, classes, class_attribute)
     if val is not None:
-        val_records = _read(fmt, val, val_images, bad, classes,
-                            class_attribute)
-        for rec in val_records:
-            rec.split = 'val'
-        records += val_records
+        records += _read(fmt, val, val_images, bad, classes,
+                         class_attribute, split='val')
     if classes and task != 'seg':
         records = drop_unknown_classes(records, classes, bad)
     records = check_images(records, bad)
@@ -193,13 +205,7 @@ def import_dataset(fmt: str, src: str, out: str,
                           f'record(s)): nothing written')
     if result.problem or (strict and len(bad)):
         return result
-    prepare_out(out)
-    if task == 'det':
-        dataset['paths'] = write_det(out, splits, kept)
-    elif task == 'seg':
-        dataset['paths'] = write_seg(out, splits, classes, kept)
-    else:
-        dataset['paths'] = write_cls(out, splits)
+    dataset['paths'] = _write(out, task, splits, classes, kept)
     finish_out(out, dataset, {
         'source': fmt, 'inputs': inputs, 'splits': dataset['splits'],
         'examples_per_class': result.class_table,
