@@ -178,8 +178,8 @@ def _version_note() -> None:
         _warned.append(version)
         print_log(f'mmconvnextv2 is tested with mmengine {TESTED[0]} to '
                   f'<{TESTED[1]}, not {version}: its attachments '
-                  '(mmconvnextv2/engine/wiring.py) pass their checks but '
-                  'may behave differently', logger='current', level=30)
+                  '(mmconvnextv2/engine/wiring.py) are checked by name and '
+                  'signature only', logger='current', level=30)
 
 
 def require(*names: str) -> None:
