@@ -1,11 +1,13 @@
 """The V1 vs V2 downstream study: its table from summaries, and a reduced
 run end to end (both arms train and test for real)."""
+import json
 import math
 
 import pytest
 
 from mmconvnextv2.analysis.codesign import arm_tasks
-from mmconvnextv2.analysis.codesign_report import COLUMNS, codesign_table
+from mmconvnextv2.analysis.codesign_report import (COLUMNS, codesign_table,
+                                                   write_codesign)
 
 
 def cell(mean):
@@ -26,6 +28,16 @@ def test_table_has_every_column_and_marks_the_best():
     assert cells[2].startswith('10.0000 ± 0.0100 (n=2)')
     assert cells[5] == '**30.0000 ± 0.0100 (n=2)**'
     assert row.count('**') == 2
+
+
+def test_the_report_files(tmp_path):
+    studies = {'v1': study(10., 20.), 'v2': study(11., 30.)}
+    write_codesign(str(tmp_path), studies, 4)
+    assert json.loads((tmp_path / 'codesign.json').read_text()) == studies
+    assert (tmp_path / 'codesign.md').read_text() == (
+        '# ConvNeXt V1 vs V2 under FCMAE, downstream\n\n'
+        + codesign_table(studies, 4) + '\n')
+    assert (tmp_path / 'codesign.png').stat().st_size > 1000
 
 
 def test_v1_arm_fine_tunes_v1_backbones(tmp_path):
