@@ -1,4 +1,6 @@
 """Data transforms of ours (registered into mmcv's TRANSFORMS)."""
+from .draft_loading import DraftLoadImageFromFile
 from .loading import CheckedLoadImageFromFile, CorruptImageError
 
-__all__ = ['CheckedLoadImageFromFile', 'CorruptImageError']
+__all__ = ['CheckedLoadImageFromFile', 'CorruptImageError',
+           'DraftLoadImageFromFile']
