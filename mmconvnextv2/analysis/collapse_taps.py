@@ -47,7 +47,7 @@ def load_image(path: str, size: int = 224) -> torch.Tensor:
 
 class ActivationTaps:
     """Forward hooks on every block's ``tap`` module of a ConvNeXtV2 (dense
-    path); after a forward, :attr:`outputs` maps ``(stage, block)`` to the
+    path); after a forward, ``outputs`` maps ``(stage, block)`` to the
     channel-last activation ``(N, H, W, C)``. Use as a context manager."""
 
     def __init__(self, backbone: ConvNeXtV2, tap: str) -> None:

@@ -81,7 +81,8 @@ def block_commands(lines: Sequence[str], start: int,
     """The commands of a block of shell lines whose first line is line
     ``start`` of its text: comments and blank lines skipped, backslash
     continuations joined, ``a && b`` / ``a; b`` split; with ``prompted``,
-    only the ``$ `` lines are commands (the others are output)."""
+    only the lines that start with a ``$`` prompt are commands (the others
+    are output)."""
     commands = []
     pending, first = '', 0
     for offset, raw in enumerate(lines):

@@ -7,8 +7,9 @@ Two kinds of text are read:
 * the tools (``tools/**/*.py``): each script's module docstring and, for a
   script that builds an ``argparse.ArgumentParser``, what its ``--help``
   prints. Their commands are the lines of literal blocks (the indented lines
-  after a paragraph that ends in ``::``) and inline literals (````python
-  tools/x.py --flag````, ````make target````).
+  after a paragraph that ends in ``::``) and inline literals, between double
+  backquotes, that run a tool or make (``python tools/x.py --flag``,
+  ``make target``).
 
 Each command is checked as :mod:`.command_checks` says (the script exists,
 its ``--help`` lists the flags shown, the make target, the module). Besides,
@@ -121,7 +122,8 @@ def literal_commands(text: str) -> List[Command]:
     """The commands a docstring or ``--help`` text shows: every line of its
     literal blocks (after a line ending in ``::``, the lines indented
     deeper than it, up to the next line that is not), and every inline
-    literal ````...```` that runs a tool, a package module or make."""
+    literal (between double backquotes) that runs a tool, a package module
+    or make."""
     lines = text.splitlines()
     commands: List[Command] = []
     number = 0
