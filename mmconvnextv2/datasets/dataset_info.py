@@ -23,7 +23,7 @@ from ..utils.errors import reported
 from ..utils.paths import list_images
 
 __all__ = ['TASKS', 'DatasetInfoError', 'DatasetInfo', 'read_dataset_info',
-           'Schedule', 'Plan', 'make_plan', 'training_images', 'has_masks',
+           'Schedule', 'Plan', 'fcmae_crops', 'make_plan', 'training_images', 'has_masks',
            'labelled_images']
 
 TASKS = ('det', 'seg', 'cls')
@@ -303,10 +303,10 @@ def _epochs(count: int, batch: int, epochs: int, given: Optional[int],
                     f'least {MIN_ITERS}', validated)
 
 
-def _scale(info: DatasetInfo, image_size: Optional[int]
+def _scale(median_size: Tuple[int, int], image_size: Optional[int]
            ) -> Tuple[int, str, int, str]:
     """(image size, its note, crop, its note) for det and seg."""
-    w, h = info.median_size
+    w, h = median_size
     long, short = max(w, h), min(w, h)
     if image_size is None:
         image_size = min(long, MAX_LONG_SIDE)
@@ -338,18 +338,28 @@ def _cls_scale(info: DatasetInfo, image_size: Optional[int]
     return image_size, f'square crops of {image_size} px: {why}'
 
 
-def _pretrain_crops(info: DatasetInfo, image_size: int, crop: int
-                    ) -> Tuple[Tuple[float, float], str]:
+def _pretrain_crops(median_size: Tuple[int, int], image_size: int,
+                    crop: int) -> Tuple[Tuple[float, float], str]:
     """FCMAE's crop area range for det and seg, and its note: within a
     factor 2 of the share of a frame that a ``crop`` covers at the
     fine-tuning scale (``image_size`` px long side)."""
-    long, short = max(info.median_size), min(info.median_size)
+    long, short = max(median_size), min(median_size)
     share = min(1.0, crop ** 2 * long / (image_size ** 2 * short))
     low, high = round(max(0.05, share / 2), 3), round(min(1.0, share * 2), 3)
     return (low, high), (
         f'{crop}-px crops of {low:.0%}-{high:.0%} of a frame: within a '
         f'factor 2 of the share ({share:.0%}) that a {crop}-px crop covers '
         f'at the fine-tuning scale ({image_size} px long side)')
+
+
+def fcmae_crops(median_size: Tuple[int, int]
+                ) -> Tuple[int, Tuple[float, float], str]:
+    """FCMAE's square crop, its crop-area range and their note for frames
+    of ``median_size`` (width, height): the det/seg rule of
+    :func:`make_plan` at its default fine-tuning scale."""
+    image_size, _, crop, _ = _scale(median_size, None)
+    crop_range, note = _pretrain_crops(median_size, image_size, crop)
+    return crop, crop_range, note
 
 
 def make_plan(info: DatasetInfo, arch: str = 'atto',
@@ -380,8 +390,10 @@ def make_plan(info: DatasetInfo, arch: str = 'atto',
         pretrain_note = (f'crops of 20-100 % of an image resized to {crop} '
                          'px, as the official FCMAE recipe')
     else:
-        image_size, scale_note, crop, crop_note = _scale(info, image_size)
-        crop_range, pretrain_note = _pretrain_crops(info, image_size, crop)
+        image_size, scale_note, crop, crop_note = _scale(info.median_size,
+                                                         image_size)
+        crop_range, pretrain_note = _pretrain_crops(info.median_size,
+                                                    image_size, crop)
     images = training_images(info)
     if not images:
         raise DatasetInfoError(f'{info.root}: no training image to '
