@@ -423,8 +423,8 @@ def format_report(report: Dict[str, Any]) -> str:
         f'{"x".join(map(str, report["crop_size"]))}; loader workers: '
         f'{workers} ({whose})',
         f'- machine: {machine["cpu_count"]} CPUs ({machine["usable_cpus"]} '
-        f'usable), torch {machine["torch"]} with {machine["torch_threads"]} '
-        f'threads in the main process, step on {machine["device"]}',
+        f'usable), torch {machine["torch"]}, {machine["torch_threads"]} '
+        f'thread(s) in the main process, step on {machine["device"]}',
         f'- training step (train_step through the config\'s optim wrapper, '
         f'random images): {step["images_per_s"]:.1f} img/s '
         f'({step["seconds_per_step"]:.2f} s per step, {step["steps"]} steps '

@@ -4,7 +4,7 @@ frames? Prints the loader's images/s against the step's, and their ratio.
     python tools/analysis_tools/benchmark_loader.py [CONFIG] \\
         [--images DIR | --frames 64 --frame-size 1920x1080] [--workers N] \\
         [--batches 4] [--rounds 2] [--warmup 2] [--steps 3] [--no-draft] \\
-        [--no-fed] [--device cpu] [--json OUT.json]
+        [--no-fed] [--device cpu] [--threads N] [--json OUT.json]
 
 Without ``--images`` it writes synthetic 1920x1080 JPEGs into a temporary
 folder. ``--workers`` defaults to the config's ``num_workers``. Besides the
@@ -14,6 +14,8 @@ decoded at the crop's scale), unless ``--no-draft``.
 import argparse
 import sys
 from typing import List, Optional, Tuple
+
+import torch
 
 import mmconvnextv2  # noqa: F401  (registers the models and transforms)
 from mmconvnextv2.analysis.loader_benchmark import (benchmark_loader,
@@ -56,8 +58,12 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('--no-draft', action='store_true')
     parser.add_argument('--no-fed', action='store_true')
     parser.add_argument('--device', help='default: cuda if there is one')
+    parser.add_argument('--threads', type=int,
+                        help="torch threads of the step (default: torch's)")
     parser.add_argument('--json', help='also write the report here')
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     with exit_on_reported_errors():
         try:
             report = benchmark_loader(
