@@ -117,6 +117,9 @@ setup(
         'safetensors',
         'ftfy',  # `import mmseg.datasets` needs it and mmseg does not declare it
         'regex',  # likewise
+        # LoadAnyImageFromFile: TIFF frames of any depth and band count; a
+        # pure-Python wheel needing only numpy (tested with 2026.3.3)
+        'tifffile>=2023.7.10',
     ],
     extras_require={
         # timm and transformers are the independent oracles of the checkpoint

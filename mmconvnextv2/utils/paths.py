@@ -2,7 +2,7 @@
 import os
 import os.path as osp
 import re
-from typing import List, Optional, Union
+from typing import List, Optional, Sequence, Union
 
 __all__ = ['is_remote', 'IMAGE_EXTENSIONS', 'is_image_file', 'list_images']
 
@@ -23,21 +23,24 @@ def is_image_file(path: str) -> bool:
     return path.lower().endswith(IMAGE_EXTENSIONS)
 
 
-def list_images(folder: str, recursive: bool = True) -> List[str]:
-    """The image files under ``folder`` in sorted path order.
+def list_images(folder: str, recursive: bool = True,
+                extensions: Sequence[str] = IMAGE_EXTENSIONS) -> List[str]:
+    """The image files (of ``extensions``, any case) under ``folder`` in
+    sorted path order.
 
     Raises:
         FileNotFoundError: ``folder`` is not a directory, or holds no image.
     """
     if not osp.isdir(folder):
         raise FileNotFoundError(f'image folder not found: {folder!r}')
+    suffixes = tuple(e.lower() for e in extensions)
     if recursive:
         found = [osp.join(root, name) for root, _, names in os.walk(folder)
-                 for name in names if is_image_file(name)]
+                 for name in names if name.lower().endswith(suffixes)]
     else:
         found = [osp.join(folder, name) for name in os.listdir(folder)
-                 if is_image_file(name)]
+                 if name.lower().endswith(suffixes)]
     if not found:
         raise FileNotFoundError(
-            f'no images ({", ".join(IMAGE_EXTENSIONS)}) under {folder!r}')
+            f'no images ({", ".join(extensions)}) under {folder!r}')
     return sorted(found)

@@ -2,61 +2,42 @@
 digest) and the dataset's figures for ``dataset.json``: image sizes over all
 imported images, mean and std per channel over the training images.
 
-Pixels are decoded as they are stored (OpenCV, unchanged): the dtype and the
-value range are the file's (0..255 for uint8), colour channels are reordered
-to RGB (the order the data preprocessors use after ``bgr_to_rgb``) and an
-alpha channel is left out, as mmcv's colour loading does. ``channels`` is 1
-when every image has one channel, else 3 (grey images then count as three
-equal channels). The size is the one the loader sees: an EXIF orientation
-that turns the image by 90 degrees swaps width and height, as OpenCV's
-colour decoding (mmcv's default) applies it.
+Pixels are decoded as :class:`LoadAnyImageFromFile` decodes them
+(:func:`decode_any_image`): the dtype and the value range are the file's
+(0..255 for uint8), colour channels in RGB order (the order the data
+preprocessors use after ``bgr_to_rgb``), an alpha channel left out as mmcv's
+colour loading does, the bands of a TIFF or ``.npy`` file in their stored
+order. ``channels`` is 1 when every image has one channel, 3 when the images
+are grey or colour (grey images then count as three equal channels), else
+the one band count they all share. Mean and std are rounded to 3 decimals
+for integer pixels, to 6 significant digits for float ones. The size is the
+one the loader sees: an EXIF orientation that turns the image by 90 degrees
+swaps width and height, as OpenCV's colour decoding (mmcv's default)
+applies it.
 """
 import hashlib
-import io
 from statistics import median_low
 from typing import Any, Dict, List, Sequence
 
 import numpy as np
 
+from ...utils.paths import list_images
+from ..transforms.any_image import ANY_IMAGE_EXTENSIONS, decode_any_image
 from .records import ImageInfo
 
-__all__ = ['measure_image', 'dataset_figures']
-
-#: EXIF orientations that turn the image by 90 or 270 degrees.
-_TRANSPOSING = (5, 6, 7, 8)
-
-
-def _exif_orientation(content: bytes) -> int:
-    from PIL import Image
-    try:
-        with Image.open(io.BytesIO(content)) as img:
-            return int(img.getexif().get(0x0112, 1))
-    except Exception:  # noqa: BLE001  (no EXIF is the usual case)
-        return 1
+__all__ = ['measure_image', 'dataset_figures', 'folder_figures']
 
 
 def measure_image(path: str) -> ImageInfo:
     """Decode ``path`` and measure it.
 
     Raises:
-        ValueError: OpenCV cannot decode the file.
+        ValueError: The file does not decode.
     """
-    import cv2
     with open(path, 'rb') as f:
         content = f.read()
-    pixels = cv2.imdecode(np.frombuffer(content, np.uint8),
-                          cv2.IMREAD_UNCHANGED)
-    if pixels is None:
-        raise ValueError('OpenCV cannot decode it')
-    if pixels.ndim == 2:
-        pixels = pixels[..., None]
-    if pixels.shape[2] >= 3:
-        pixels = pixels[..., 2::-1]  # BGR(A) -> RGB
-    else:
-        pixels = pixels[..., :1]  # grey (+ alpha) -> grey
+    pixels = decode_any_image(content, path)
     height, width = pixels.shape[:2]
-    if _exif_orientation(content) in _TRANSPOSING:
-        width, height = height, width
     flat = pixels.reshape(-1, pixels.shape[2])
     return ImageInfo(
         width=int(width), height=int(height), channels=int(flat.shape[1]),
@@ -64,6 +45,26 @@ def measure_image(path: str) -> ImageInfo:
         sums=flat.sum(0, dtype=np.float64),
         squares=np.einsum('ij,ij->j', flat, flat, dtype=np.float64),
         pixels=int(flat.shape[0]), digest=hashlib.sha1(content).hexdigest())
+
+
+def _channels(infos: Sequence[ImageInfo]) -> int:
+    counts = sorted({info.channels for info in infos})
+    if counts == [1]:
+        return 1
+    if set(counts) <= {1, 3}:
+        return 3
+    if len(counts) == 1:
+        return counts[0]
+    raise ValueError(f'the images have {" and ".join(map(str, counts))} '
+                     'channels: one band count is needed (only grey and '
+                     'colour images mix)')
+
+
+def _rounded(values: np.ndarray, dtypes: Sequence[str]) -> List[float]:
+    if all(np.issubdtype(np.dtype(d), np.integer) or d == 'bool'
+           for d in dtypes):
+        return [round(float(v), 3) for v in values]
+    return [float(f'{float(v):.6g}') for v in values]
 
 
 def _size_figures(infos: Sequence[ImageInfo]) -> Dict[str, List[int]]:
@@ -78,11 +79,16 @@ def dataset_figures(all_infos: Sequence[ImageInfo],
                     train_infos: Sequence[ImageInfo]) -> Dict[str, Any]:
     """``image_sizes`` (per dimension, over ``all_infos``), ``channels``,
     ``dtype`` (joined by ``|`` if the images differ) and ``mean`` / ``std``
-    per channel over ``train_infos``."""
+    per channel over ``train_infos``.
+
+    Raises:
+        ValueError: The images have band counts that do not mix (other than
+            grey with colour).
+    """
     if not all_infos:
         return {'image_sizes': None, 'channels': None, 'dtype': None,
                 'mean': None, 'std': None}
-    channels = 1 if all(i.channels == 1 for i in all_infos) else 3
+    channels = _channels(all_infos)
     dtypes = sorted({info.dtype for info in all_infos})
     sums = np.zeros(channels)
     squares = np.zeros(channels)
@@ -94,9 +100,27 @@ def dataset_figures(all_infos: Sequence[ImageInfo],
     if count:
         mean = sums / count
         std = np.sqrt(np.maximum(squares / count - mean ** 2, 0))
-        mean_list = [round(float(v), 3) for v in mean]
-        std_list = [round(float(v), 3) for v in std]
+        mean_list = _rounded(mean, dtypes)
+        std_list = _rounded(std, dtypes)
     else:
         mean_list = std_list = None
     return {'image_sizes': _size_figures(all_infos), 'channels': channels,
             'dtype': '|'.join(dtypes), 'mean': mean_list, 'std': std_list}
+
+
+def folder_figures(folder: str) -> Dict[str, Any]:
+    """:func:`dataset_figures` over every image (TIFF, PNG, JPEG, ``.npy``
+    ...) under ``folder``, with their ``count``.
+
+    Raises:
+        FileNotFoundError: No folder, or no image in it.
+        ValueError: An image does not decode (the message names it), or the
+            images' band counts do not mix.
+    """
+    infos = []
+    for path in list_images(folder, extensions=ANY_IMAGE_EXTENSIONS):
+        try:
+            infos.append(measure_image(path))
+        except (OSError, ValueError) as err:
+            raise ValueError(f'cannot read image {path}: {err}') from None
+    return {'count': len(infos), **dataset_figures(infos, infos)}
