@@ -1,12 +1,13 @@
 """Loading a checkpoint of any known layout into a ConvNeXt V2 backbone."""
 import os
 import re
-from typing import Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Mapping, Optional, Sequence, Tuple, Union
 
 from mmengine.logging import MMLogger
 from mmengine.runner.checkpoint import load_state_dict
 from torch import Tensor, nn
 
+from .channels import STEM_KEY, fit_stem, stem_in_channels
 from .io import CheckpointMismatchError, read_checkpoint
 from .layouts import (backbone_part, convert_state, detect_layout,
                       infer_arch, unwrap_state)
@@ -90,12 +91,15 @@ def check_block_type(backbone: nn.Module,
 def load_backbone_checkpoint(backbone: nn.Module,
                              filename: Union[str, os.PathLike],
                              prefix: Optional[str] = None,
-                             map_location: Optional[str] = 'cpu') -> None:
+                             map_location: Optional[str] = 'cpu',
+                             stem_rule: Any = 'mean') -> None:
     """Load the backbone weights of any known ConvNeXt V2 checkpoint.
 
     Reads the file, keeps the keys under ``prefix`` (stripped) if given,
-    converts whatever layout it is in to ours, checks that the sizes match
-    and loads non-strictly, so that mmengine logs missing/unexpected keys.
+    converts whatever layout it is in to ours, checks that the sizes match,
+    adapts a 3-channel stem to the model's ``in_channels`` by ``stem_rule``
+    (see :mod:`.channels`) and loads non-strictly, so that mmengine logs
+    missing/unexpected keys.
 
     Args:
         backbone: A ``ConvNeXtV2``.
@@ -104,10 +108,14 @@ def load_backbone_checkpoint(backbone: nn.Module,
         prefix: Keep only the keys under this prefix, e.g. ``'backbone.'``
             for a whole detector's checkpoint.
         map_location: As for :func:`torch.load`.
+        stem_rule: How 3-channel stem weights start a stem of other
+            ``in_channels``: ``'mean'``, ``'timm'`` or ``dict(type='rgb',
+            bands=[r, g, b])``.
 
     Raises:
-        CheckpointMismatchError: Unknown layout, no backbone weights, or
-            another size.
+        CheckpointMismatchError: Unknown layout, no backbone weights,
+            another size, or a stem of another channel count than 3 and
+            the model's.
     """
     source = os.fspath(filename)
     logger = MMLogger.get_current_instance()
@@ -129,6 +137,7 @@ def load_backbone_checkpoint(backbone: nn.Module,
             'backbone weights')
     check_arch(backbone, weights, source)
     check_block_type(backbone, weights, source)
+    fit_stem(weights, stem_in_channels(backbone), source, stem_rule)
     logger.info(f'load ConvNeXt V2 backbone from {source}: {layout} layout, '
                 f'{len(weights)} tensors')
     load_state_dict(backbone, weights, strict=False, logger=logger)
@@ -156,16 +165,20 @@ def check_decoder(neck: nn.Module, neck_state: Mapping[str, Tensor],
 
 
 def load_fcmae_checkpoint(model: nn.Module, filename: Union[str, os.PathLike],
-                          map_location: Optional[str] = 'cpu') -> None:
+                          map_location: Optional[str] = 'cpu',
+                          stem_rule: Any = 'mean') -> None:
     """Load an FCMAE checkpoint of any known layout into an ``FCMAE`` model.
 
     Official raw training files bring their decoder; released encoder-only
     files (and downstream checkpoints) do not, which is logged as a warning:
-    the decoder then keeps its random initialisation.
+    the decoder then keeps its random initialisation. A 3-channel stem is
+    adapted to the model's channels by ``stem_rule`` (see
+    :func:`load_backbone_checkpoint`); the decoder's prediction layer,
+    which predicts 3 channels, then starts from random init (logged).
 
     Raises:
-        CheckpointMismatchError: Unknown layout, another encoder size or
-            decoder shape.
+        CheckpointMismatchError: Unknown layout, another encoder size,
+            decoder shape or stem channel count.
     """
     source = os.fspath(filename)
     logger = MMLogger.get_current_instance()
@@ -173,6 +186,15 @@ def load_fcmae_checkpoint(model: nn.Module, filename: Union[str, os.PathLike],
     layout, full = _convert(state, source, allow_v1=_is_v1(model.backbone))
     check_arch(model.backbone, backbone_part(full), source)
     check_block_type(model.backbone, backbone_part(full), source)
+    if fit_stem(full, stem_in_channels(model.backbone), source, stem_rule,
+                key='backbone.' + STEM_KEY):
+        dropped = [k for k in full if k.startswith('neck.pred.')]
+        for key in dropped:
+            del full[key]
+        if dropped:
+            logger.warning(f'checkpoint {source}: its decoder predicts 3 '
+                           'channels: the prediction layer (neck.pred.*) '
+                           'starts from random init')
     neck_state = {k[len('neck.'):]: v for k, v in full.items()
                   if k.startswith('neck.')}
     if neck_state:

@@ -178,7 +178,9 @@ class ConvNeXtV2(BaseBackbone):
         layer_scale_init_value: LayerScale init of every block; None takes
             the block type's (V1: 1e-6; V2: none), 0 disables LayerScale.
         init_cfg: Initialisation. ``dict(type='Pretrained', checkpoint=...,
-            prefix=...)`` reads any known ConvNeXt V2 checkpoint layout.
+            prefix=...)`` reads any known ConvNeXt V2 checkpoint layout;
+            ``stem_rule`` says how 3-channel weights start a stem of other
+            ``in_channels`` (:mod:`mmconvnextv2.checkpoint.channels`).
     """
 
     arch_settings: Dict[str, Dict[str, List[int]]] = {
@@ -304,7 +306,8 @@ class ConvNeXtV2(BaseBackbone):
             initialize(self, RANDOM_INIT)
             load_backbone_checkpoint(
                 self, cfg['checkpoint'], prefix=cfg.get('prefix'),
-                map_location=cfg.get('map_location', 'cpu'))
+                map_location=cfg.get('map_location', 'cpu'),
+                stem_rule=cfg.get('stem_rule', 'mean'))
             self._is_init = True
             return
         super().init_weights()

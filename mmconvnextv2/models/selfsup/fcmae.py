@@ -42,7 +42,8 @@ class FCMAE(BaseSelfSupervisor):
             exactly ``num_patches - int(num_patches * (1 - mask_ratio))``.
         init_cfg: ``dict(type='Pretrained', checkpoint=...)`` reads an FCMAE
             checkpoint in any known layout (official raw training files with
-            their decoder, released encoder-only files, ours).
+            their decoder, released encoder-only files, ours); ``stem_rule``
+            as for ``ConvNeXtV2``.
     """
 
     def __init__(self,
@@ -80,7 +81,8 @@ class FCMAE(BaseSelfSupervisor):
             module.init_weights()
         from ...checkpoint import load_fcmae_checkpoint
         load_fcmae_checkpoint(self, cfg['checkpoint'],
-                              map_location=cfg.get('map_location', 'cpu'))
+                              map_location=cfg.get('map_location', 'cpu'),
+                              stem_rule=cfg.get('stem_rule', 'mean'))
         self._is_init = True
 
     def generate_mask(self, inputs: torch.Tensor) -> torch.Tensor:
