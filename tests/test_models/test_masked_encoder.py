@@ -51,6 +51,33 @@ def test_sparse_equals_dense_masked_reference(gap, block_type):
             2, 1).repeat_interleave(2, 2)] == 0).all()
 
 
+@pytest.mark.parametrize('in_channels', [1, 4])
+def test_sparse_exact_for_other_channel_counts(in_channels):
+    """C = 1 and C = 4 images: outputs and gradients (the stem's included)
+    of the sparse path equal the dense masked reference."""
+    model = random_model(in_channels=in_channels, out_indices=(0, 1, 2, 3),
+                         gap_before_final_norm=False)
+    assert model.downsample_layers[0][0].weight.shape[1] == in_channels
+    torch.manual_seed(2)
+    x = torch.randn(2, in_channels, 96, 64, dtype=torch.float64)
+    mask = random_mask(2, 3, 2, ratio=0.5)
+    grads = []
+    for forward in (lambda: model(x, mask=mask),
+                    lambda: dense_masked_forward(model, x, mask)):
+        model.zero_grad()
+        outs = forward()
+        sum(o.square().sum() for o in outs).backward()
+        grads.append((outs, {n: p.grad.clone()
+                             for n, p in model.named_parameters()}))
+    (sparse, sparse_grads), (dense, dense_grads) = grads
+    for s, d in zip(sparse, dense):
+        assert s.shape == d.shape and torch.allclose(s, d, atol=1e-10)
+    assert (sparse[-1].permute(0, 2, 3, 1)[mask] == 0).all()
+    for name, g in sparse_grads.items():
+        assert torch.allclose(g, dense_grads[name], atol=1e-9), name
+    assert sparse_grads['downsample_layers.0.0.weight'].abs().sum() > 0
+
+
 @pytest.mark.parametrize('block_type', ['v2', 'v1'])
 def test_sparse_gradients_equal_reference(block_type):
     model = random_model(out_indices=(3, ), gap_before_final_norm=False,
