@@ -34,13 +34,15 @@ class Downstream:
     """One downstream config of a study, with its own ``--cfg-options``:
     ``options`` for every run, ``random_options`` added to the random-init
     runs and ``fcmae_options`` to the FCMAE-init runs (e.g. a learning rate
-    chosen for each start); ``metrics``: the keys to report."""
+    chosen for each start); ``metrics``: the keys to report; ``budgets``:
+    the study's budgets it runs at (None: all)."""
     name: str
     config: str
     options: List[str] = field(default_factory=list)
     metrics: Optional[List[str]] = None
     random_options: List[str] = field(default_factory=list)
     fcmae_options: List[str] = field(default_factory=list)
+    budgets: Optional[Sequence[int]] = None
 
 
 def _finished_pretraining(record: Dict, positive: List[int],
@@ -154,7 +156,8 @@ def plan_study(fcmae_config: str, tasks: Sequence[Downstream],
     plan += [Job(f'{task.name} budget={budget} seed={seed}',
                  finetune_job(task, budget, seed),
                  deps=['pretrain'] if budget else [])
-             for budget in budgets for seed in seeds for task in tasks]
+             for budget in budgets for seed in seeds for task in tasks
+             if task.budgets is None or budget in task.budgets]
     return plan
 
 
