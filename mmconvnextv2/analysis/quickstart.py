@@ -19,6 +19,7 @@ from .runner import data_options, repo_root
 
 __all__ = ['FCMAE_CFG', 'DET_CFG', 'SEG_CFG', 'TASKS', 'DATA', 'SMOKE_DATA',
            'LR', 'PRETRAIN_ITERS', 'PAYOFF_BUDGETS', 'PAYOFF_SEEDS', 'STARTS',
+           'SCORE_THR', 'NO_VALIDATION', 'picture_options',
            'finetune_options', 'lr_option', 'downstream', 'make_data',
            'config_length', 'pretrain_budget', 'payoff_budgets', 'run_dirs']
 
@@ -50,12 +51,25 @@ PAYOFF_SEEDS = (0, 1, 2)
 #: The two starts of each task, with the budget (0 or the largest) each
 #: stands for.
 STARTS = ('fcmae', 'random')
+#: The pictures draw a detection from this score on (mmdet's visualiser:
+#: scores above it), so that an object wears one or two labels, not five.
+SCORE_THR = 0.5
+#: No validation during training: tools/test.py evaluates each run once, on
+#: the validation split, after training.
+NO_VALIDATION = 'train_cfg.val_begin=1000000'
+
+
+def picture_options(task: str) -> List[str]:
+    """The ``--cfg-options`` of the test pictures (``--show-dir``): a
+    detector's drawn from :data:`SCORE_THR` on."""
+    return [f'default_hooks.visualization.score_thr={SCORE_THR}'] \
+        if task == 'det' else []
 
 
 def finetune_options(task: str, data_root: str, smoke: bool) -> List[str]:
-    """Data roots, and no validation during training: tools/test.py
-    evaluates each run once, on the validation split, after training."""
-    options = data_options(task, data_root) + ['train_cfg.val_begin=1000000']
+    """Data roots, and no validation during training
+    (:data:`NO_VALIDATION`)."""
+    options = data_options(task, data_root) + [NO_VALIDATION]
     if smoke:
         options += ['train_cfg.max_iters=2',
                     'default_hooks.checkpoint.interval=2',
@@ -68,11 +82,14 @@ def lr_option(lr: float) -> str:
     return f'optim_wrapper.optimizer.lr={lr:g}'
 
 
-def downstream(data_root: str, smoke: bool) -> List[payoff.Downstream]:
+def downstream(data_root: str, smoke: bool, pictures: bool = False
+               ) -> List[payoff.Downstream]:
     """The study's tasks: each synthetic config with its data and the
-    learning rate of each start (:data:`LR`)."""
+    learning rate of each start (:data:`LR`); ``pictures``: with
+    :func:`picture_options`."""
     return [payoff.Downstream(
-        task, config, finetune_options(task, data_root, smoke),
+        task, config, finetune_options(task, data_root, smoke)
+        + (picture_options(task) if pictures else []),
         random_options=[lr_option(LR[task]['random'])],
         fcmae_options=[lr_option(LR[task]['fcmae'])])
         for task, (_, config) in TASKS.items()]

@@ -15,8 +15,9 @@ from .quickstart import FCMAE_CFG, TASKS, finetune_options, lr_option, \
 from .runner import data_options
 from .summary import mean_std
 
-__all__ = ['LR_GRID', 'SWEEP_DATA_SEED', 'SWEEP_SEEDS', 'sweep_scores',
-           'beyond_edge', 'sweep_table', 'lr_sweep']
+__all__ = ['LR_GRID', 'SWEEP_DATA_SEED', 'SWEEP_SEEDS', 'SWEEP_HEADER',
+           'sweep_scores', 'beyond_edge', 'score_rows', 'sweep_table',
+           'lr_sweep']
 
 #: The rates tried first, per task.
 LR_GRID = {'det': (1e-4, 2e-4, 4e-4, 8e-4, 1.6e-3),
@@ -54,28 +55,45 @@ def beyond_edge(scores: Dict[float, Dict]) -> Optional[float]:
     return rates[-1] * rates[-1] / rates[-2]
 
 
+SWEEP_HEADER = ['| task | start | score by learning rate (mean ± std, n) '
+                '| best |', '|---|---|---|---|']
+
+
+def score_rows(runs: List[Dict], rows: Sequence[Tuple[str, str, str, int]]
+               ) -> Tuple[List[str], Dict[str, float],
+                          Dict[str, Optional[float]]]:
+    """The sweep table's rows, one per ``(task label, start, run-name
+    prefix, budget)`` (the runs named ``<prefix>_lr<rate>``), each start's
+    best learning rate and the rate past a grid edge (:func:`beyond_edge`),
+    both keyed ``<task label>_<start>``."""
+    lines, best, edges = [], {}, {}
+    for task, init, prefix, budget in rows:
+        key = f'{task}_{init}'
+        scores = sweep_scores(runs, prefix, budget)
+        best[key] = max(scores, key=lambda lr: scores[lr]['mean'])
+        edges[key] = beyond_edge(scores)
+        lines.append(f'| {task} | {init} | ' + ', '.join(
+            f'{lr:g}: {s["mean"]:.4f} ± {s["std"]:.4f} ({s["n"]})'
+            for lr, s in scores.items())
+            + f' | {best[key]:g}'
+            + (' (grid edge)' if edges[key] is not None else '') + ' |')
+    return lines, best, edges
+
+
 def sweep_table(runs: List[Dict], budget: int
                 ) -> Tuple[str, Dict[str, float], Dict[str, List[float]]]:
     """The sweep's Markdown table (mean +- std over seeds per rate), each
     start's best learning rate and the rates still to try past a grid
     edge (``{task: [rate, ...]}``)."""
-    lines = ['| task | start | score by learning rate (mean ± std, n) | best |',
-             '|---|---|---|---|']
-    best, beyond = {}, {}
-    for task in TASKS:
-        for init, b in (('random', 0), ('fcmae', budget)):
-            scores = sweep_scores(runs, task, b)
-            best[f'{task}_{init}'] = max(
-                scores, key=lambda lr: scores[lr]['mean'])
-            edge = beyond_edge(scores)
-            if edge is not None:
-                beyond.setdefault(task, []).append(edge)
-            lines.append(f'| {task} | {init} | ' + ', '.join(
-                f'{lr:g}: {s["mean"]:.4f} ± {s["std"]:.4f} ({s["n"]})'
-                for lr, s in scores.items())
-                + f' | {best[f"{task}_{init}"]:g}'
-                + (' (grid edge)' if edge is not None else '') + ' |')
-    return '\n'.join(lines), best, beyond
+    rows = [(task, init, task, b) for task in TASKS
+            for init, b in (('random', 0), ('fcmae', budget))]
+    lines, best, edges = score_rows(runs, rows)
+    beyond: Dict[str, List[float]] = {}
+    for task, init, _, _ in rows:
+        edge = edges[f'{task}_{init}']
+        if edge is not None:
+            beyond.setdefault(task, []).append(edge)
+    return '\n'.join(SWEEP_HEADER + lines), best, beyond
 
 
 def lr_sweep(work: str, data_root: str, budget: int, smoke: bool, jobs: int,

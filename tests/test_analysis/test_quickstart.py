@@ -15,6 +15,7 @@ from mmconvnextv2.analysis.quickstart import (LR, PRETRAIN_ITERS,
                                               payoff_budgets, pretrain_budget,
                                               run_dirs)
 from mmconvnextv2.analysis.quickstart_report import write_table
+from mmconvnextv2.analysis.quickstart_run import synthetic_notes
 from mmconvnextv2.analysis.quickstart_sweep import beyond_edge, sweep_table
 from mmconvnextv2.analysis.summary import mean_std
 
@@ -132,15 +133,18 @@ def test_lr_sweep_extends_the_grid_until_each_optimum_is_bracketed(
 
 def test_the_table(tmp_path):
     """results.md: a row per model, start and metric; results.json: all."""
-    def run(metrics, train_s):
-        return dict(metrics=metrics, train_s=train_s, test_s=2.)
+    def run(kind, start, metrics, train_s):
+        return dict(kind=kind, start=start, seed=0, metrics=metrics,
+                    train_s=train_s, test_s=2.)
 
     det = {'coco/bbox_mAP': .25, 'coco/segm_mAP': .3}
-    results = dict(runs=dict(det_fcmae=run(det, 10.), det_random=run(det, 9.),
-                             seg_fcmae=run({'mIoU': 70.}, 8.),
-                             seg_random=run({}, 7.)),
+    results = dict(runs=dict(det_fcmae=run('det', 'fcmae', det, 10.),
+                             det_random=run('det', 'random', det, 9.),
+                             seg_fcmae=run('seg', 'fcmae', {'mIoU': 70.}, 8.),
+                             seg_random=run('seg', 'random', {}, 7.)),
                    seed=0, budget=500, fcmae_s=100., data_s=3., total_s=130.)
-    table = write_table(str(tmp_path), results)
+    table = write_table(str(tmp_path), results, 'Quickstart results',
+                        synthetic_notes(results))
     lines = table.splitlines()
     assert lines[:3] == [
         '| model | init | metric | value | train (s) | test (s) |',
@@ -148,11 +152,16 @@ def test_the_table(tmp_path):
         '| Mask R-CNN | fcmae | bbox mAP | 0.2500 | 10 | 2 |']
     assert '| UperNet | fcmae | mIoU | 70.0000 | 8 | 2 |' in lines
     assert '| UperNet | random | mIoU | nan | 7 | 2 |' in lines
+    assert 'Each run:' not in table  # one seed: the rows are the runs
+    assert lines[-3].startswith('A run is marked collapsed when its primary '
+                                'metric is below the larger of a floor '
+                                '(bbox mAP 0.02, mIoU 2)')
     assert lines[-1] == (
         'Seed 0; FCMAE pre-training: 500 iterations, 100 s (beside the '
         'random-init runs); data: 3 s; total: 130 s (stages reused from an '
         'earlier run count 0 s).')
-    assert (tmp_path / 'results.md').read_text().endswith(table + '\n')
+    assert (tmp_path / 'results.md').read_text() == \
+        f'# Quickstart results\n\n{table}\n'
     assert json.loads((tmp_path / 'results.json').read_text()) == results
 
 
@@ -175,9 +184,17 @@ def test_quickstart_smoke_end_to_end(tmp_path, capsys):
                  'loss_curves.png', 'det_results.jpg', 'seg_results.png'):
         assert (work / name).is_file(), name
     # ground truth | FCMAE start | random start, a row per validation image
-    # (the smoke data has 2), each tile the 128 px image magnified 2x
+    # (the smoke data has 2), each tile the 128 px image magnified 2x, under
+    # a line of titles (and, for the detector, the score threshold's)
     from PIL import Image
-    assert Image.open(work / 'seg_results.png').size == (3 * 256, 22 + 2 * 256)
+    assert Image.open(work / 'seg_results.png').size == (3 * 256, 28 + 2 * 256)
+    assert Image.open(work / 'det_results.jpg').size == (3 * 256, 52 + 2 * 256)
+    for task in ('det', 'seg'):
+        log = (work / task / 'b0_s0' / 'tool.log').read_text()
+        assert ('default_hooks.visualization.score_thr=0.5' in log) == \
+            (task == 'det')
+    for run in results['runs'].values():
+        assert isinstance(run['collapsed'], bool)
     for run, keys in (('det_fcmae', ['coco/bbox_mAP', 'coco/segm_mAP']),
                       ('det_random', ['coco/bbox_mAP', 'coco/segm_mAP']),
                       ('seg_fcmae', ['mIoU']), ('seg_random', ['mIoU'])):
