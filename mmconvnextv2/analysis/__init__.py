@@ -11,8 +11,10 @@ files they write, not here.
   tables, plots);
 * the payoff study (:mod:`.payoff`) and the quickstart on it
   (:mod:`.quickstart` the plan, :mod:`.quickstart_run`,
-  :mod:`.quickstart_report`, :mod:`.quickstart_pictures`,
-  :mod:`.quickstart_sweep` the learning-rate sweep);
+  :mod:`.quickstart_report`, :mod:`.quickstart_collapse`,
+  :mod:`.quickstart_pictures`, :mod:`.quickstart_sweep` the learning-rate
+  sweep; on your own data :mod:`.quickstart_data` the plan,
+  :mod:`.quickstart_split` what it trains on, :mod:`.quickstart_data_run`);
 * feature collapse (:mod:`.collapse_metric`, :mod:`.collapse_backbones`,
   :mod:`.collapse_taps`, :mod:`.collapse_report`, :mod:`.feature_collapse`)
   and the V1-vs-V2 collapse study (:mod:`.collapse_pretrain`,
