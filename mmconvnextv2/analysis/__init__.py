@@ -17,8 +17,9 @@ files they write, not here.
   :mod:`.quickstart_split` what it trains on, :mod:`.quickstart_data_run`);
 * feature collapse (:mod:`.collapse_metric`, :mod:`.collapse_backbones`,
   :mod:`.collapse_taps`, :mod:`.collapse_report`, :mod:`.feature_collapse`)
-  and the V1-vs-V2 collapse study (:mod:`.collapse_pretrain`,
-  :mod:`.collapse_study`, :mod:`.collapse_study_report`);
+  and the V1-vs-V2 collapse study (:mod:`.collapse_frames`,
+  :mod:`.collapse_pretrain`, :mod:`.collapse_study`,
+  :mod:`.collapse_study_report`);
 * the codesign study (:mod:`.codesign`, :mod:`.codesign_report`);
 * the swap family sweep (:mod:`.swap_sweep`, :mod:`.swap_sweep_report`);
 * measurements: :mod:`.benchmarks`, :mod:`.fcmae_flops`, :mod:`.step_profile`,

@@ -2,21 +2,24 @@
 machine's scale.
 
 FCMAE pre-trains ConvNeXt V1-atto and V2-atto with the same config (the V1
-twin differs only in ``block_type``), data, budget and seed, through
-``tools/train.py`` in child processes (two at a time, one thread each;
-:mod:`.collapse_pretrain`). A finished V2 run of the quickstart is reused
-when given. Then :mod:`.feature_collapse` measures four backbones (V1 and
-V2, each random and FCMAE) on the validation images, for each requested tap,
-and the study writes ``study.json`` / ``study.md`` (per-stage mean distance
-and dead fraction, wall times; :mod:`.collapse_study_report`) beside one
-analysis folder per tap (``collapse.json``, ``collapse.png``,
-``activations.png``), and, for the first tap, the same measure at every
-quarter of the pre-training (``trend/``, ``trend.png``).
+twin differs only in ``block_type``), data (a folder of images and its
+crops, :mod:`.collapse_frames`), budget (the config's schedule stretched to
+it) and seed, through ``tools/train.py`` in child processes (two at a time,
+one thread each; :mod:`.collapse_pretrain`). A finished V2 run of the
+quickstart is reused when given. Then :mod:`.feature_collapse` measures four
+backbones (V1 and V2, each random and FCMAE) on a folder of images (the
+quickstart's validation images, or the pre-training frames), for each
+requested tap, and the study writes ``study.json`` / ``study.md``
+(per-stage mean distance and dead fraction, wall times;
+:mod:`.collapse_study_report`) beside one analysis folder per tap
+(``collapse.json``, ``collapse.png``, ``activations.png``), and, for the
+first tap, the same measure at every quarter of the pre-training
+(``trend/``, ``trend.png``).
 """
 import os
 import os.path as osp
 import time
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from .collapse_backbones import CheckpointSpec, quiet_logs
 from .collapse_metric import overall_means, stage_means
@@ -116,17 +119,20 @@ def collapse_study(v2_config: str, work_dir: str, image_dir: str,
                    taps: Sequence[str] = ('mlp', 'grn', 'block'),
                    num_images: int = 32, size: int = 224, jobs: int = 2,
                    threads: int = 1, data_s: float = 0.,
-                   progress: bool = True) -> Dict:
+                   progress: bool = True, pretrain_images: str = '',
+                   crops: Optional[Dict] = None) -> Dict:
     """Pre-train V1 and V2 with FCMAE (or reuse), analyse the four backbones.
 
     Args:
         v2_config: The V2 FCMAE config (the quickstart's).
         work_dir: Output folder: ``fcmae_v1/``, ``fcmae_v2/`` (pre-training
             runs), ``<tap>/`` (each analysis), ``study.json``, ``study.md``.
-        image_dir: Folder of the images analysed (the validation images).
-        budget: Pre-training iterations of both runs.
+        image_dir: Folder of the images analysed.
+        budget: Pre-training iterations of both runs (each config's schedule
+            stretched to it).
         seed: Seed of both pre-trainings and of the random networks.
-        data_options: ``--cfg-options`` pointing the configs at the data.
+        data_options: ``--cfg-options`` pointing the configs at the data
+            (folder and crops), the same for both runs.
         v1_config: The V1 twin of ``v2_config``.
         reuse_v2: Work dirs of earlier V2 runs of the same config, budget,
             seed and data (the quickstart's) to take ``iter_<budget>.pth``
@@ -136,6 +142,9 @@ def collapse_study(v2_config: str, work_dir: str, image_dir: str,
         jobs, threads: Pre-trainings at once, threads of each.
         data_s: Seconds the caller spent making the data (for the times).
         progress: Progress bars in the analyses.
+        pretrain_images: The folder both runs pre-train on (for the record).
+        crops: Their crops (:meth:`.collapse_frames.Crops.as_dict`, for the
+            record).
     """
     if not taps:
         raise ValueError('no taps to analyse')
@@ -152,7 +161,7 @@ def collapse_study(v2_config: str, work_dir: str, image_dir: str,
     analysis_s = time.time() - analysis_start
     study = dict(
         budget=budget, seed=seed, v1_config=v1_config, v2_config=v2_config,
-        image_dir=image_dir,
+        pretrain_images=pretrain_images, crops=crops, image_dir=image_dir,
         num_images=collapse[taps[0]][LABELS[0]]['num_images'],
         size=size, jobs=jobs, threads=threads, pretrain=trained,
         stage_means={tap: {label: stage_means(rec['blocks'])

@@ -67,11 +67,22 @@ def _time_line(study: Dict) -> str:
             f'{times["total_s"]:.0f} s.')
 
 
+def _pretraining_line(study: Dict) -> str:
+    """The budget, seed, folder and crops of both pre-trainings, and the
+    images analysed."""
+    where = f', on the images of `{study["pretrain_images"]}`' \
+        if study.get('pretrain_images') else ''
+    crops = f' (crops: {study["crops"]["note"]})' if study.get('crops') \
+        else ''
+    return (f'FCMAE pre-training of both: {study["budget"]} iterations (the '
+            f'config\'s schedule stretched to them), seed {study["seed"]}'
+            f'{where}{crops}; analysis on {study["num_images"]} images of '
+            f'`{study["image_dir"]}` at {study["size"]} px.')
+
+
 def study_markdown(study: Dict) -> str:
     """The study's tables (one per tap) and wall times, in Markdown."""
-    lines = [f'FCMAE pre-training: {study["budget"]} iterations, seed '
-             f'{study["seed"]}; analysis on {study["num_images"]} images of '
-             f'`{study["image_dir"]}` at {study["size"]} px.', '']
+    lines = [_pretraining_line(study), '']
     for tap, collapse in study['collapse'].items():
         lines += [f'## Tap `{tap}`', '', markdown_table(collapse), '']
     return '\n'.join(lines + _trend_lines(study) + [_time_line(study)])
