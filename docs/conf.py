@@ -69,7 +69,8 @@ _EXTERNAL = (r'torch', r'mmengine', r'mmcv', r'mmdet', r'mmseg', r'mmpretrain',
              r'concurrent', r'subprocess', r'multiprocessing', r'logging',
              r'io', r'os', r'types', r'enum', r'abc', r'signal', r'dataclasses',
              r'threading', r'datetime', r'contextlib', r'json', r're', r'random',
-             r'yaml', r'tqdm', r'safetensors', r'timm', r'transformers')
+             r'yaml', r'tqdm', r'safetensors', r'timm', r'transformers',
+             r'xml', r'tifffile', r'cv2')
 _BUILTINS = (r'int', r'float', r'str', r'bool', r'bytes', r'dict', r'list',
              r'tuple', r'set', r'frozenset', r'object', r'type', r'None',
              r'Exception', r'RuntimeError', r'ValueError', r'KeyError',

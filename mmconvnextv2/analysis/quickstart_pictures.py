@@ -142,8 +142,8 @@ def _compose(rows: List[List], titles: Sequence[str], caption: str):
 def compare_pictures(work: str, sets: Sequence[PictureSet], count: int = 3
                      ) -> List[str]:
     """Each set's picture in ``work``: the first ``count`` validation
-    images that every run drew, a row each: (ground truth |) one column per
-    run. Returns the pictures written (a set whose runs drew nothing is
+    images that every run drew, a row each: the ground truth where drawn,
+    then one column per run. Returns the pictures written (a set whose runs drew nothing is
     left out)."""
     written = []
     for spec in sets:

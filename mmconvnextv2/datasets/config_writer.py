@@ -412,10 +412,11 @@ def write_configs(root: str, out: str, task: Optional[str] = None,
 
 
 def preflight(config: str, thorough: bool = True) -> List[Any]:
-    """The dataset pre-flight of a written config: the quick checks (raise
-    :class:`~.checks.DatasetConfigError`), then, if ``thorough``, every
-    image and annotation (:func:`~.checks.find_dataset_problems`); returns
-    the problems found."""
+    """The dataset pre-flight of a written config: the quick checks (they
+    raise :class:`~mmconvnextv2.datasets.problems.DatasetConfigError`),
+    then, if ``thorough``, every image and annotation
+    (:func:`~mmconvnextv2.datasets.preflight.find_dataset_problems`);
+    returns the problems found."""
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
     from .checks import check_dataset_config, find_dataset_problems

@@ -11,13 +11,12 @@ import posixpath
 import random
 import re
 from collections import defaultdict
-from typing import Dict, List, Tuple, TypeVar
+from typing import Any, Dict, List, Tuple
 
 from .records import DatasetImportError
 
 __all__ = ['name_prefix', 'split_by_fraction']
 
-T = TypeVar('T')
 _FRAME_NUMBER = re.compile(r'[\s._-]*\d+[\s._-]*$')
 
 
@@ -27,9 +26,9 @@ def name_prefix(file_name: str) -> str:
     return _FRAME_NUMBER.sub('', stem)
 
 
-def split_by_fraction(items: List[T], names: List[str], fraction: float,
+def split_by_fraction(items: List[Any], names: List[str], fraction: float,
                       seed: int = 0, group_by_prefix: bool = False
-                      ) -> Tuple[List[T], List[T]]:
+                      ) -> Tuple[List[Any], List[Any]]:
     """``(train, val)``: about ``fraction`` of ``items`` in val, the same
     for the same ``seed``, ``names`` and ``fraction``.
 
