@@ -1,13 +1,22 @@
 """Shared test set-up: register our modules; every test starts in mmpretrain's
 default scope (tests that build mmdet/mmseg models set theirs), so a scope
-set by one test never leaks into the next."""
+set by one test never leaks into the next.
+
+Threads: the machine's 2 cores, or one per pytest-xdist worker (``-n 2``),
+for this process and the tools it starts (OMP_NUM_THREADS)."""
+import os
+
 import pytest
 import torch
 from mmengine.registry import init_default_scope
 
 import mmconvnextv2  # noqa: F401  (registers modules in mmpretrain's registries)
 
-torch.set_num_threads(2)
+if 'PYTEST_XDIST_WORKER' in os.environ:
+    os.environ.setdefault('OMP_NUM_THREADS', '1')
+    torch.set_num_threads(1)
+else:
+    torch.set_num_threads(2)
 
 
 @pytest.fixture(autouse=True)

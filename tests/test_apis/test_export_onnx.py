@@ -23,8 +23,9 @@ TOLERANCE = 1e-4  # relative: the largest difference over the largest value
     ('det', 'model', (64, 64), [f'fpn{i}' for i in range(5)]),
 ])
 def test_parity(trained, tmp_path, task, what, shape, names):
-    config, ckpt = getattr(trained, task)
-    module, found, _, _ = build_export_module(config, ckpt, what)
+    run = getattr(trained, task)
+    module, found, _, _ = build_export_module(run.config, run.checkpoint,
+                                              what)
     assert found == names
     out = str(tmp_path / 'model.onnx')
     diffs = export_and_check(module, names, out, shape, dict(task=task))
@@ -55,7 +56,7 @@ def test_adaptive_pool_rewrite_is_exact():
 
 
 def test_cli_and_bad_input(trained, tmp_path):
-    config, ckpt = trained.cls
+    config, ckpt = trained.cls.config, trained.cls.checkpoint
     out = tmp_path / 'cls.onnx'
     output = run(['tools/deployment/export_onnx.py', config, ckpt, '--out',
                   str(out), '--shape', '64', '32'])
@@ -66,5 +67,5 @@ def test_cli_and_bad_input(trained, tmp_path):
         check_shape([100, 224])
     with pytest.raises(ValueError, match='width 0 is not'):
         check_shape([64, 0])
-    with pytest.raises(ValueError, match='iter_1.pth holds a detection'):
-        build_export_module(config, trained.det[1], 'model')
+    with pytest.raises(ValueError, match=r'iter_\d+\.pth holds a detection'):
+        build_export_module(config, trained.det.checkpoint, 'model')

@@ -83,14 +83,14 @@ def run_stock(task, config, ckpt, image):
 
 @pytest.mark.parametrize('task', ['det', 'seg', 'cls'])
 def test_stock_inferencer_reads_our_checkpoint(trained, task):
-    config, ckpt = getattr(trained, task)
+    run = getattr(trained, task)
     image = {
         'det': trained.data / 'coco' / 'val' / '000000.jpg',
         'seg': trained.data / 'ade' / 'images' / 'validation'
         / 'synthetic_000000.jpg',
         'cls': trained.imagenet / 'val' / 'n01440764' / 'n01440764_0.png'
     }[task]
-    code, output = run_stock(task, config, ckpt, str(image))
+    code, output = run_stock(task, run.config, run.checkpoint, str(image))
     assert code == 0, output[-5000:]
     assert f'weights match {task}' in output and f'OK {task}' in output
 

@@ -1,8 +1,9 @@
 """Classification through the command-line tools: tools/train.py fine-tunes a
 tiny ConvNeXt V2 with the real recipe (layer decay, Mixup/CutMix, EMA, the AMP
-wrapper) on an ImageNet-layout folder written here, tools/test.py prints its
-accuracy, dumps predictions and draws them, and ``--resume`` continues from the
-saved iteration. The argument handling of both tools is checked in-process.
+wrapper) on an ImageNet-layout folder (the session's classifier run,
+tests/helpers/trained.py), tools/test.py prints its accuracy, dumps
+predictions and draws them, and ``--resume`` continues from the saved
+iteration. The argument handling of both tools is checked in-process.
 
 Config: tests/data/configs/convnext-v2-custom_fcmae-pre_1xb4-2e_in1k-folder-32px.py
 (2 classes, 32x32 images, batch 4: one epoch is 2 iterations).
@@ -17,8 +18,8 @@ from types import ModuleType
 import pytest
 import torch
 
-from helpers.classifier import (CONFIG, WNIDS, data_options, run,
-                                write_imagenet_folder)
+from helpers.classifier import CONFIG, WNIDS, run
+from helpers.trained import copy_run
 from mmconvnextv2.runtime import trust_mmengine_checkpoints
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -35,19 +36,15 @@ def load_tool(name: str) -> ModuleType:
 
 
 @pytest.mark.slow
-def test_train_test_resume(tmp_path):
-    data = str(tmp_path / 'imagenet')
-    write_imagenet_folder(data)
-    work_dir = tmp_path / 'work'
+def test_train_test_resume(trained, tmp_path):
+    done = trained.cls  # tools/train.py, one epoch = 2 iterations
+    work_dir = done.work_dir
 
-    # 1. one epoch = 2 iterations; checkpoint and logs land in the work dir
-    output = run(['tools/train.py', CONFIG, '--work-dir', str(work_dir),
-                  '--cfg-options', 'train_cfg.max_epochs=1',
-                  *data_options(data)])
-    assert 'Epoch(train) [1][2/2]' in output and 'loss:' in output
-    assert 'accuracy/top1' in output  # validation after the epoch (EMA)
+    # 1. checkpoint and logs land in the work dir
+    assert 'Epoch(train) [1][2/2]' in done.output and 'loss:' in done.output
+    assert 'accuracy/top1' in done.output  # validation after the epoch (EMA)
     if not torch.cuda.is_available():
-        assert 'no CUDA: AmpOptimWrapper -> OptimWrapper' in output
+        assert 'no CUDA: AmpOptimWrapper -> OptimWrapper' in done.output
     assert (work_dir / 'epoch_1.pth').is_file()
     assert (work_dir / 'last_checkpoint').read_text().strip().endswith(
         'epoch_1.pth')
@@ -59,9 +56,9 @@ def test_train_test_resume(tmp_path):
 
     # 2. evaluate: metrics printed, predictions dumped and drawn
     preds = tmp_path / 'preds.pkl'
-    output = run(['tools/test.py', CONFIG, str(work_dir / 'epoch_1.pth'),
+    output = run(['tools/test.py', CONFIG, done.checkpoint,
                   '--work-dir', str(tmp_path / 'test'), '--out', str(preds),
-                  '--show-dir', 'vis', '--cfg-options', *data_options(data)])
+                  '--show-dir', 'vis', '--cfg-options', *done.options])
     top1 = re.findall(r'^accuracy/top1: ([\d.]+)$', output, re.MULTILINE)
     assert len(top1) == 1 and 0.0 <= float(top1[0]) <= 100.0
     with open(preds, 'rb') as f:
@@ -71,9 +68,11 @@ def test_train_test_resume(tmp_path):
     drawn = glob.glob(str(tmp_path / 'test' / 'vis' / '*.png'))
     assert len(drawn) == 2 * len(WNIDS)
 
-    # 3. resume the latest checkpoint: the counters go on from epoch 1, iter 2
+    # 3. resume the latest checkpoint (in a copy of the run): the counters go
+    # on from epoch 1, iter 2
+    work_dir = copy_run(done, tmp_path / 'resumed')
     output = run(['tools/train.py', CONFIG, '--work-dir', str(work_dir),
-                  '--resume', '--cfg-options', *data_options(data)])
+                  '--resume', '--cfg-options', *done.options])
     assert 'resumed epoch: 1, iter: 2' in output
     assert 'Epoch(train) [1]' not in output
     assert 'Epoch(train) [2][2/2]' in output
