@@ -12,7 +12,6 @@ environment's setuptools). About three minutes on two CPU cores.
 import json
 import os
 import os.path as osp
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -36,6 +35,23 @@ default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
 STOCK_TRAIN = ('import runpy, sys; import mmconvnextv2; '
                'sys.argv = sys.argv[1:]; '
                "runpy.run_path(sys.argv[0], run_name='__main__')")
+#: The tools a user runs by name (``mim run mmconvnextv2 TOOL``).
+MIM_TOOLS = ['swap_backbone', 'infer', 'export_onnx', 'check_dataset',
+             'fcmae_payoff']
+# each script of argv with --help, as `python SCRIPT --help` runs it
+HELP_EACH = """\
+import os.path as osp, runpy, sys
+import mmconvnextv2
+print('package:', mmconvnextv2.__file__)
+for script in sys.argv[1:]:
+    sys.argv = [script, '--help']
+    try:
+        runpy.run_path(script, run_name='__main__')
+        code = 'no exit'
+    except SystemExit as done:
+        code = f'exit {done.code or 0}'
+    print(f'help of {osp.basename(script)}: {code}', flush=True)
+"""
 
 
 def metafile_models() -> Dict[str, str]:
@@ -170,14 +186,31 @@ def test_mim_train_test_run_on_a_user_config(user):
                                                'model.safetensors']
 
 
-@pytest.mark.parametrize('tool', ['swap_backbone', 'infer', 'export_onnx',
-                                  'check_dataset', 'fcmae_payoff'])
-def test_mim_run_finds_the_tools(user, tool):
+def test_mim_run_finds_the_tools(dist, user):
     """``mim run mmconvnextv2 TOOL`` finds each script in the wheel's
-    ``.mim/tools`` and the script imports from the installed package."""
+    ``.mim/tools`` (one script per name, in any subfolder) and the script
+    imports from the installed package. mim itself runs one here (and two
+    more, from misc/ and model_converters/, in the train test above); every
+    script's --help then runs in one process, from the installed wheel."""
+    mim = 'mmconvnextv2/.mim/tools/'
+    names = zipfile.ZipFile(dist['wheel']).namelist()
+    scripts = []
+    for tool in MIM_TOOLS:
+        found = [n for n in names if n.startswith(mim)
+                 and n.endswith(f'/{tool}.py')]
+        assert len(found) == 1, (tool, found)  # mim would pick the shortest
+        scripts.append(str(user['site'] / found[0]))
     # `--`: the rest goes to the tool (mim would answer --help itself)
-    out = user['run'](['mim', 'run', 'mmconvnextv2', tool, '--', '--help'])
-    assert '.mim/tools/' in out.stdout and 'usage:' in out.stdout
+    out = user['run'](['mim', 'run', 'mmconvnextv2', 'export_onnx', '--',
+                       '--help'])
+    assert '.mim/tools/deployment/export_onnx.py' in out.stdout
+    assert 'usage:' in out.stdout
+    out = user['run']([sys.executable, '-c', HELP_EACH, *scripts]).stdout
+    site = user['site'] / 'mmconvnextv2' / '__init__.py'
+    assert f'package: {site}' in out.splitlines(), out[-3000:]
+    for tool in MIM_TOOLS:
+        assert f'usage: {tool}.py' in out, (tool, out[-3000:])
+        assert f'help of {tool}.py: exit 0' in out, (tool, out[-3000:])
 
 
 def test_stock_mmseg_train_after_import(user):

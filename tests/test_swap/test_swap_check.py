@@ -16,9 +16,9 @@ SLOW = ('two-stage', 'instance', 'vit-levels')  # over ~7 s here
 @pytest.mark.parametrize('kind', [
     pytest.param(kind, marks=pytest.mark.slow) if kind in SLOW else kind
     for kind in CASES])
-def test_swapped_model_trains_a_step(kind, tmp_path):
-    name, _, out_indices = CASES[kind]
-    out, _ = swap(name, str(tmp_path), arch='atto')
+def test_swapped_model_trains_a_step(kind, swapped_atto):
+    _, _, out_indices = CASES[kind]
+    out, _ = swapped_atto(kind)
     report = check_config(out, (128, 128))
     model = report['model']
     assert isinstance(model.backbone, ConvNeXtV2)

@@ -14,9 +14,9 @@ from helpers.swap import CASES, RETINANET, swap, value_at
 @pytest.mark.parametrize('kind', [
     pytest.param(kind, marks=pytest.mark.slow) if kind == 'vit-levels' else kind
     for kind in CASES])  # probing ViT-L on CPU takes ~10 s
-def test_swap_fields(kind, tmp_path):
+def test_swap_fields(kind, swapped_atto):
     name, expected, out_indices = CASES[kind]
-    out, result = swap(name, str(tmp_path), arch='atto')
+    out, result = swapped_atto(kind)
     assert result.out_indices == out_indices
     cfg = Config.fromfile(out)
     backbone = cfg.model.backbone
