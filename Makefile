@@ -27,8 +27,10 @@ collapse: install
 codesign: install
 	$(PY) tools/analysis_tools/codesign_study.py $(ARGS)
 
+# two pytest-xdist workers, each test file whole on one (its module fixtures
+# made once); PYTEST_ARGS="-n 0" runs in one process
 test: install
-	$(PY) -m pytest tests -q -ra --durations=15 $(PYTEST_ARGS)
+	$(PY) -m pytest tests -q -ra --durations=15 -n 2 --dist loadfile $(PYTEST_ARGS)
 
 docs: install
 	$(PY) -m sphinx -b html -W --keep-going -n docs docs/_build/html

@@ -125,8 +125,14 @@ setup(
         # timm and transformers are the independent oracles of the checkpoint
         # tests. transformers 5 removed helpers that mmpretrain 1.2.0's BLIP
         # module imports at `import mmpretrain.models` (it then fails with
-        # "NoneType takes no arguments"): keep 4.x.
-        'tests': ['pytest', 'timm', 'transformers==4.46.3'],
+        # "NoneType takes no arguments"): keep 4.x. pytest-xdist: `make test`
+        # runs two worker processes of one thread each (-n 2 --dist
+        # loadfile): in one process a core idles while a test waits on its
+        # one-thread child tool. Pinned: 3.8.0's loadgroup does not group
+        # under pytest 9.2 (it renames item._nodeid, which pytest no longer
+        # reads); loadfile, by test file, works.
+        'tests': ['pytest', 'pytest-xdist==3.8.0', 'timm',
+                  'transformers==4.46.3'],
         # tools/deployment/export_onnx.py: writing (onnx) and the parity
         # check (onnxruntime). torch's TorchScript-based exporter is used,
         # so onnxscript (the dynamo exporter's dependency) is not needed.
