@@ -137,7 +137,11 @@ def check_dataset_config(cfg: Config,
         DatasetConfigError: A malformed annotation file, classes the file
             does not define, or heads whose ``num_classes`` differs from the
             number of training classes.
+        ChannelConfigError: For a model of C != 3 input channels, a
+            transform or data preprocessor defined for RGB only.
     """
+    from .channel_checks import check_channels
+    check_channels(cfg)
     scope = cfg.get('default_scope')
     ref_classes, ref_where = None, None
     for dataset_cfg, where in configured_datasets(cfg, dataloaders):
