@@ -52,12 +52,16 @@ def test_capture_tool_keeps_stderr_apart(tool):
     assert done.stderr.strip() == 'to stderr'
 
 
-def test_tool_runner_announces_and_times(tool, tmp_path, capsys):
+def test_tool_runner_announces_and_times(tool, tmp_path, capsys,
+                                         monkeypatch):
     seconds = ToolRunner(threads=1, quiet=True)(tool, ['z'],
                                                 str(tmp_path / 'a.log'))
     out = capsys.readouterr().out
     assert seconds > 0 and out.startswith(f'$ {tool} z   (log: ')
     assert 'threads' not in out  # quiet: the output went to the log only
+    # without ``threads`` the runner sets no OMP_NUM_THREADS of its own (the
+    # suite's workers set one for themselves: not inherited here)
+    monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
     ToolRunner()(tool, ['w'], str(tmp_path / 'b.log'))
     assert 'threads None w' in capsys.readouterr().out
 
