@@ -3,7 +3,6 @@ tools/analysis_tools/fcmae_payoff.py: the whole study in a reduced mode
 (2 budgets, 2 seeds, 2 iterations) through the real tools, run twice (the
 second call reuses every run). Its parts: test_schedule.py, test_results.py,
 test_summary.py."""
-import importlib.util
 import json
 import math
 import os.path as osp
@@ -12,6 +11,7 @@ import pytest
 
 from mmconvnextv2.analysis.runner import data_options
 from mmconvnextv2.datasets import make_synthetic_data
+from helpers.tools import load_script
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FCMAE = 'configs/fcmae/fcmae_convnext-v2-atto_1xb16-coslr-1000i_synthetic-128px.py'
@@ -19,11 +19,7 @@ SEG = 'configs/upernet/upernet_convnext-v2-atto_synthetic-128x128.py'
 
 
 def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'fcmae_payoff', osp.join(ROOT, 'tools/analysis_tools/fcmae_payoff.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/analysis_tools/fcmae_payoff.py')
 
 
 @pytest.mark.slow

@@ -2,7 +2,6 @@
 learning-rate sweep's table and loop (quickstart_sweep) without running
 them, then tools/quickstart.py end to end and the sweep through the real
 tools, in their reduced (--smoke) mode."""
-import importlib.util
 import json
 import math
 import os.path as osp
@@ -18,16 +17,13 @@ from mmconvnextv2.analysis.quickstart_report import write_table
 from mmconvnextv2.analysis.quickstart_run import synthetic_notes
 from mmconvnextv2.analysis.quickstart_sweep import beyond_edge, sweep_table
 from mmconvnextv2.analysis.summary import mean_std
+from helpers.tools import load_script
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def load_quickstart():
-    spec = importlib.util.spec_from_file_location(
-        'quickstart', osp.join(ROOT, 'tools/quickstart.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/quickstart.py')
 
 
 def test_budgets_and_run_dirs():

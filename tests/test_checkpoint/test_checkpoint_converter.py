@@ -1,6 +1,5 @@
 """tools/model_converters/convnextv2_to_mmconvnextv2.py: output loads fully,
 bad inputs fail clearly, the destination is never half written."""
-import importlib.util
 import os
 from pathlib import Path
 
@@ -8,6 +7,7 @@ import pytest
 import torch
 from helpers.checkpoints import (TINY, export_official, pretrained,
                                 random_backbone_state)
+from helpers.tools import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / 'tools' / 'model_converters' / 'convnextv2_to_mmconvnextv2.py'
@@ -15,10 +15,7 @@ TOOL = ROOT / 'tools' / 'model_converters' / 'convnextv2_to_mmconvnextv2.py'
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('convnextv2_converter', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(TOOL)
 
 
 @pytest.fixture(scope='module')

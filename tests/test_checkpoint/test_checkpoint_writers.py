@@ -7,7 +7,6 @@ transformers ``from_pretrained``) and with our own reader, and compares the
 features with the original network's (float32; about 1e-6 apart).
 What a layout cannot hold is refused in one line.
 """
-import importlib.util
 import json
 from collections import OrderedDict
 from pathlib import Path
@@ -22,6 +21,7 @@ from mmconvnextv2.checkpoint import (backbone_part, convert_checkpoint,
 from mmconvnextv2.checkpoint.writers import (ExportError, export_checkpoint,
                                              export_state, write_checkpoint)
 from mmconvnextv2.models import ConvNeXtV2
+from helpers.tools import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 NUM_CLASSES = 7
@@ -263,11 +263,7 @@ def test_five_stages_refused_by_official():
 def load_tool():
     """tools/model_converters/mmconvnextv2_to_external.py as a module."""
     path = REPO / 'tools' / 'model_converters' / 'mmconvnextv2_to_external.py'
-    spec = importlib.util.spec_from_file_location('mmconvnextv2_to_external',
-                                                  path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(str(path))
 
 
 def test_converter_tool(tmp_path, capsys):

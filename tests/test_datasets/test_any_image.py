@@ -1,6 +1,5 @@
 """LoadAnyImageFromFile keeps depth and bands; the importer's statistics and
 tools/misc/image_stats.py read the same pixels."""
-import importlib.util
 import io
 import json
 import os.path as osp
@@ -19,6 +18,7 @@ from mmconvnextv2.datasets.importers.statistics import (dataset_figures,
                                                         measure_image)
 from mmconvnextv2.datasets.transforms import LoadAnyImageFromFile
 from mmconvnextv2.datasets.transforms.any_image import to_rgb8
+from helpers.tools import load_script
 
 TOOL = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
                 'tools', 'misc', 'image_stats.py')
@@ -166,9 +166,7 @@ def test_statistics_per_channel_for_any_depth(tmp_path):
 
 
 def test_image_stats_tool(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location('image_stats_tool', TOOL)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_script(TOOL)
     folder = tmp_path / 'frames'
     (folder / 'sub').mkdir(parents=True)
     _, a = array_npy(str(folder), 'a.npy', bands=4, seed=1)

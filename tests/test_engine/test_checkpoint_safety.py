@@ -16,7 +16,8 @@ from mmconvnextv2.engine import (PREEMPTED_EXIT_CODE, ResumeError,
                                  checkpoint_problem, find_resume_checkpoint)
 from mmconvnextv2.runtime import trust_mmengine_checkpoints
 from mmconvnextv2.utils import read_pointer
-from helpers.training import ROOT, start_train, train, write_tiny_run
+from helpers.training import start_train, train, write_tiny_run
+from helpers.tools import load_script
 
 # every test trains through tools/train.py (about 10 s a run on 2 cores)
 pytestmark = [pytest.mark.skipif(not hasattr(signal, 'SIGKILL'),
@@ -184,12 +185,7 @@ def test_full_disk_keeps_previous_checkpoint(tmp_path):
 def test_kill_resume_check_tool(tmp_path, capsys):
     """tools/analysis_tools/kill_resume_check.py: two SIGKILLs at random
     moments, two resumes, the final weights equal the uninterrupted run's."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'kill_resume_check',
-        osp.join(ROOT, 'tools/analysis_tools/kill_resume_check.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_script('tools/analysis_tools/kill_resume_check.py')
     config = write_tiny_run(str(tmp_path))
     work = str(tmp_path / 'check')
     code = tool.main([config, '--kills', '2', '--seed', '1',

@@ -2,7 +2,6 @@
 statuses and files (the swap itself: the other tests of tests/test_swap/;
 the family table of tools/analysis_tools/swap_backbone_table.py:
 tests/test_analysis/test_swap_sweep.py)."""
-import importlib.util
 import json
 import os.path as osp
 import subprocess
@@ -12,6 +11,7 @@ import pytest
 from mmengine.config import Config
 
 from mmconvnextv2.swap import render, resolve_config, swap_config
+from helpers.tools import load_script
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(ROOT, 'tools', 'misc', 'swap_backbone.py')
@@ -28,10 +28,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 def load_tool():
     """tools/misc/swap_backbone.py as a module."""
-    spec = importlib.util.spec_from_file_location('swap_backbone_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(TOOL)
 
 
 @pytest.mark.slow

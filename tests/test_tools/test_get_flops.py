@@ -1,7 +1,6 @@
 """tools/analysis_tools/get_flops.py against the paper's table (params and
 FLOPs of the ImageNet classifier at 224), and what it measures per task."""
 import glob
-import importlib.util
 import os.path as osp
 
 import pytest
@@ -11,6 +10,7 @@ from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 
 from mmconvnextv2.runtime import drop_pretrained
+from helpers.tools import load_script
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # paper: params, FLOPs at 224 (classifier, head included)
@@ -19,10 +19,7 @@ PAPER = {'atto': (3.7e6, 0.55e9), 'femto': (5.2e6, 0.78e9),
          'tiny': (28.6e6, 4.47e9), 'base': (89e6, 15.4e9),
          'large': (198e6, 34.4e9), 'huge': (660e6, 115e9)}
 
-spec = importlib.util.spec_from_file_location(
-    'get_flops', osp.join(ROOT, 'tools', 'analysis_tools', 'get_flops.py'))
-get_flops = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(get_flops)
+get_flops = load_script('tools/analysis_tools/get_flops.py')
 
 
 def in1k_config(arch: str) -> str:

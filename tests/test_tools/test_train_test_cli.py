@@ -9,7 +9,6 @@ Config: tests/data/configs/convnext-v2-custom_fcmae-pre_1xb4-2e_in1k-folder-32px
 (2 classes, 32x32 images, batch 4: one epoch is 2 iterations).
 """
 import glob
-import importlib.util
 import os.path as osp
 import pickle
 import re
@@ -21,6 +20,7 @@ import torch
 from helpers.classifier import CONFIG, WNIDS, run
 from helpers.trained import copy_run
 from mmconvnextv2.runtime import trust_mmengine_checkpoints
+from helpers.tools import load_script
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FINETUNE = 'configs/convnext_v2/convnext-v2-base_fcmae-pre_32xb32-amp-100e_in1k.py'
@@ -28,11 +28,7 @@ FINETUNE = 'configs/convnext_v2/convnext-v2-base_fcmae-pre_32xb32-amp-100e_in1k.
 
 def load_tool(name: str) -> ModuleType:
     """Import tools/<name>.py as a module (tools/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', osp.join(ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(f'tools/{name}.py')
 
 
 @pytest.mark.slow

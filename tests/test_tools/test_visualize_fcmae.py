@@ -1,11 +1,11 @@
 """The FCMAE reconstruction visualiser writes a grid PNG of the expected size."""
-import importlib.util
 import os.path as osp
 
 import numpy as np
 import torch
 from PIL import Image
 from mmpretrain.registry import MODELS
+from helpers.tools import load_script
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = '''
@@ -25,11 +25,7 @@ model = dict(
 
 
 def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'visualize_fcmae', osp.join(ROOT, 'tools/misc/visualize_fcmae.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/misc/visualize_fcmae.py')
 
 
 def test_writes_grid_png(tmp_path):

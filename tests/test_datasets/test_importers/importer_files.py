@@ -2,7 +2,6 @@
 random pixels (no two alike unless asked), and the helpers the importer
 tests share."""
 import hashlib
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -13,6 +12,7 @@ from typing import Any, Dict, List, Sequence, Set, Tuple
 import numpy as np
 import pytest
 from PIL import Image
+from helpers.tools import load_script
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
@@ -78,11 +78,7 @@ def tree_digest(folder: str) -> Dict[str, str]:
 
 
 def load_tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location('import_dataset_tool',
-                                                  TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(TOOL)
 
 
 def assert_bad_records(result, fmt: str,
