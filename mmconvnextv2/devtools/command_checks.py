@@ -13,14 +13,17 @@ A command is checked against the repository:
   as they are.
 
 Nothing here imports torch or OpenMMLab: the ``--help`` runs are child
-processes, cached per script (:class:`HelpCache`).
+processes (several scripts to one, :mod:`.help_texts`), cached per script
+(:class:`HelpCache`).
 """
+import json
 import os
 import os.path as osp
 import re
 import shlex
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
@@ -39,6 +42,9 @@ _PYTHONS = re.compile(r'^(?:\S*/)?python(?:3(?:\.\d+)?)?$')
 #: ``--help`` output as one line per paragraph: argparse wraps its text to
 #: the terminal's width (``COLUMNS``), which would split a long path.
 _HELP_COLUMNS = '100000'
+#: Seconds one script's ``--help`` may take.
+_HELP_TIMEOUT = 300
+_HELP_TEXTS = osp.join(osp.dirname(osp.abspath(__file__)), 'help_texts.py')
 
 
 @dataclass
@@ -174,23 +180,32 @@ def makefile_targets(path: str) -> Set[str]:
     return targets
 
 
+def _help_result(script: str, code: int, stdout: str, stderr: str
+                 ) -> object:
+    """A ``--help`` run's text, or the RuntimeError naming its failure."""
+    if code != 0:
+        last = (stderr or stdout).strip().splitlines()
+        return RuntimeError(f'{script} --help exited {code}: '
+                            f'{last[-1] if last else "no output"}')
+    return stdout
+
+
 def help_text(script: str, root: str, python: Optional[str] = None,
-              timeout: float = 300) -> str:
+              timeout: float = _HELP_TIMEOUT) -> str:
     """What ``python SCRIPT --help`` prints (run in ``root``, its text not
     wrapped). Raises RuntimeError when ``--help`` fails."""
     proc = subprocess.run([python or sys.executable, script, '--help'],
                           cwd=root, capture_output=True, text=True,
                           timeout=timeout,
                           env=dict(os.environ, COLUMNS=_HELP_COLUMNS))
-    if proc.returncode != 0:
-        last = (proc.stderr or proc.stdout).strip().splitlines()
-        raise RuntimeError(f'{script} --help exited {proc.returncode}: '
-                           f'{last[-1] if last else "no output"}')
-    return proc.stdout
+    result = _help_result(script, proc.returncode, proc.stdout, proc.stderr)
+    if isinstance(result, RuntimeError):
+        raise result
+    return result
 
 
 def help_flags(script: str, root: str, python: Optional[str] = None,
-               timeout: float = 300) -> Set[str]:
+               timeout: float = _HELP_TIMEOUT) -> Set[str]:
     """The ``--flags`` that ``python SCRIPT --help`` prints (run in
     ``root``). Raises RuntimeError when ``--help`` fails."""
     return set(FLAG.findall(help_text(script, root, python, timeout))) | \
@@ -207,13 +222,36 @@ class HelpCache:
         self._texts: Dict[str, object] = {}
 
     def prefetch(self, scripts: Iterable[str], jobs: int = 2) -> None:
-        """Run the ``--help`` of every script not yet cached, ``jobs`` at a
-        time."""
+        """Run the ``--help`` of every script not yet cached: ``jobs``
+        child processes, each running its share of the scripts in turn
+        (:mod:`.help_texts`: the imports they share are paid once per
+        child)."""
         todo = sorted({s for s in scripts if s not in self._texts and
                        osp.isfile(osp.join(self.root, s))})
+        shares = [todo[i::max(1, jobs)] for i in range(max(1, jobs))]
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            for script, text in zip(todo, pool.map(self._run, todo)):
-                self._texts[script] = text
+            for texts in pool.map(self._run_share, [s for s in shares if s]):
+                self._texts.update(texts)
+
+    def _run_share(self, scripts: List[str]) -> Dict[str, object]:
+        """The ``--help`` texts (or the errors) of ``scripts``, from one
+        child process (one each when that one fails as a whole)."""
+        with tempfile.TemporaryDirectory() as tmp:
+            out = osp.join(tmp, 'helps.json')
+            try:
+                subprocess.run(
+                    [self.python or sys.executable, _HELP_TEXTS, self.root,
+                     out, *scripts], cwd=self.root, capture_output=True,
+                    timeout=_HELP_TIMEOUT * len(scripts),
+                    env=dict(os.environ, COLUMNS=_HELP_COLUMNS))
+                with open(out, encoding='utf-8') as f:
+                    runs = json.load(f)
+            except (subprocess.TimeoutExpired, OSError, ValueError):
+                # the shared process died: each script in a process of its
+                # own, so that the failure is named by its script
+                return {script: self._run(script) for script in scripts}
+        return {script: _help_result(script, *runs[script])
+                for script in scripts}
 
     def _run(self, script: str) -> object:
         try:
