@@ -1,9 +1,7 @@
-"""The V1 vs V2 downstream study: its table from summaries, and a reduced
-run end to end (both arms train and test for real)."""
+"""The V1 vs V2 downstream study: its table from summaries and its arms'
+tasks (the reduced run end to end shares the quickstart's smoke run:
+tests/test_analysis/test_quickstart.py)."""
 import json
-import math
-
-import pytest
 
 from mmconvnextv2.analysis.codesign import arm_tasks
 from mmconvnextv2.analysis.codesign_report import (COLUMNS, codesign_table,
@@ -45,21 +43,3 @@ def test_v1_arm_fine_tunes_v1_backbones(tmp_path):
     v2 = arm_tasks('v2', str(tmp_path), smoke=True)
     assert all('model.backbone.block_type=v1' in t.options for t in v1)
     assert not any('block_type' in o for t in v2 for o in t.options)
-
-
-@pytest.mark.slow
-def test_reduced_codesign_study(tmp_path):
-    from mmconvnextv2.analysis.codesign import run_codesign
-    studies = run_codesign(str(tmp_path / 'cd'), str(tmp_path / 'v2'),
-                           str(tmp_path / 'data'), [0], smoke=True, jobs=2,
-                           quiet=True)
-    assert set(studies) == {'v1', 'v2'}
-    for block, s in studies.items():
-        assert len(s['runs']) == 4  # 2 tasks x (random, FCMAE)
-        for run in s['runs']:
-            assert all(math.isfinite(v) for v in run['headline'].values())
-    log = (tmp_path / 'cd' / 'v1' / 'seg' / 'b2_s0' / 'tool.log').read_text()
-    assert 'model.backbone.block_type=v1' in log
-    md = (tmp_path / 'cd' / 'codesign.md').read_text()
-    assert md.count('| det |') == 2 and md.count('| seg |') == 1
-    assert (tmp_path / 'cd' / 'codesign.png').stat().st_size > 1000

@@ -1,9 +1,12 @@
 """The quickstart: its plan (mmconvnextv2.analysis.quickstart), the
 learning-rate sweep's table and loop (quickstart_sweep) without running
-them, then tools/quickstart.py end to end and the sweep through the real
-tools, in their reduced (--smoke) mode."""
+them, then tools/quickstart.py end to end in its reduced (--smoke) mode, and
+what the sweep hands the study it runs."""
+import contextlib
+import io
 import json
 import math
+import os
 import os.path as osp
 
 import pytest
@@ -161,16 +164,26 @@ def test_the_table(tmp_path):
     assert json.loads((tmp_path / 'results.json').read_text()) == results
 
 
+@pytest.fixture(scope='module')
+def smoke_run(tmp_path_factory):
+    """tools/quickstart.py --smoke, once per session: its folder, its
+    arguments, its results and its console."""
+    root = tmp_path_factory.mktemp('quickstart')
+    args = ['--smoke', '--quiet', '--work-dir', str(root / 'qs'),
+            '--data-root', str(root / 'data')]
+    console = io.StringIO()
+    with contextlib.redirect_stdout(console):
+        results = load_quickstart().main(args)
+    return root, args, results, console.getvalue()
+
+
 @pytest.mark.slow
-def test_quickstart_smoke_end_to_end(tmp_path, capsys):
+def test_quickstart_smoke_end_to_end(smoke_run):
+    tmp_path, args, results, out = smoke_run
     quickstart = load_quickstart()
-    args = ['--smoke', '--quiet', '--work-dir', str(tmp_path / 'qs'),
-            '--data-root', str(tmp_path / 'data')]
-    results = quickstart.main(args)
     work = tmp_path / 'qs'
     # the console: one line per stage event with its progress, the table,
     # the pictures and the logs; the tools' chatter only in their logs
-    out = capsys.readouterr().out
     assert '[pretrain train] started' in out
     assert '[det/b0_s0 train] done in' in out and '[det/b0_s0 test] done' in out
     assert 'Loads checkpoint' not in out and 'init_weights' not in out
@@ -219,21 +232,73 @@ def test_quickstart_smoke_end_to_end(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_lr_sweep_smoke_runs_every_rate_start_and_seed(tmp_path):
-    """The sweep through the real tools, one rate per task (the loop that
-    extends the grid: with a stand-in study above)."""
-    work = tmp_path / 'sweep'
-    result = sweep.lr_sweep(str(work), str(tmp_path / 'data'), 2, smoke=True,
-                           jobs=2, quiet=True,
-                           grid={'det': [4e-4], 'seg': [1e-2]})
-    runs = result['study']['runs']
-    assert sorted((r['task'], r['budget'], r['seed']) for r in runs) == sorted(
-        (task, budget, seed) for task in ('det_lr0.0004', 'seg_lr0.01')
-        for budget in (0, 2) for seed in sweep.SWEEP_SEEDS)
-    assert all(math.isfinite(v) for r in runs for v in r['headline'].values())
+def test_reduced_codesign_study_reuses_the_quickstart(smoke_run):
+    """The V1 vs V2 study (smoke) on the quickstart's folder: its V2 arm is
+    the quickstart's runs, reused; the V1 arm pre-trains the V1 twin and
+    fine-tunes V1 backbones, trained and tested for real."""
+    from mmconvnextv2.analysis.codesign import run_codesign
+    root = smoke_run[0]
+    studies = run_codesign(str(root / 'cd'), str(root / 'qs'),
+                           str(root / 'data'), [0], smoke=True, jobs=2,
+                           quiet=True)
+    assert set(studies) == {'v1', 'v2'}
+    for block, s in studies.items():
+        assert len(s['runs']) == 4  # 2 tasks x (random, FCMAE)
+        for run in s['runs']:
+            assert all(math.isfinite(v) for v in run['headline'].values())
+            assert (run['train_s'] == 0) == (block == 'v2'), (block, run)
+    assert studies['v2']['pretrain']['train_s'] == 0
+    assert studies['v1']['pretrain']['train_s'] > 0
+    log = (root / 'cd' / 'v1' / 'seg' / 'b2_s0' / 'tool.log').read_text()
+    assert 'model.backbone.block_type=v1' in log
+    md = (root / 'cd' / 'codesign.md').read_text()
+    assert md.count('| det |') == 2 and md.count('| seg |') == 1
+    assert (root / 'cd' / 'codesign.png').stat().st_size > 1000
+
+
+def test_lr_sweep_hands_the_study_each_rate_on_its_own_data(tmp_path,
+                                                            monkeypatch):
+    """What the sweep gives the study it runs (the study itself, the real
+    tools with these options, runs in the smoke test above): every rate of
+    both tasks as a task of the quickstart's fine-tuning options plus its
+    rate, both starts (budgets 0 and the pre-training's), the sweep's seeds,
+    the data of seed :data:`SWEEP_DATA_SEED` and that seed's pre-training;
+    then its table of what came back."""
+    made, given = [], {}
+
+    def study(config, tasks, budgets, seeds, work, pretrain_options, seed,
+              jobs, quiet):
+        given.update(config=config, tasks=tasks, budgets=budgets,
+                     seeds=seeds, work=work, options=pretrain_options,
+                     seed=seed)
+        os.makedirs(work, exist_ok=True)  # as the real study does
+        return dict(runs=[dict(task=t.name, budget=b, seed=s,
+                               headline=dict(m=float(s)))
+                          for t in tasks for b in budgets for s in seeds])
+
+    monkeypatch.setattr(sweep, 'make_data',
+                        lambda root, seed, smoke: made.append((root, seed)))
+    monkeypatch.setattr(sweep.payoff, 'run_study', study)
+    written = []
+    monkeypatch.setattr(sweep.payoff, 'write_outputs',
+                        lambda study, work: written.append(work))
+    data = str(tmp_path / 'data')
+    result = sweep.lr_sweep(str(tmp_path / 'sweep'), data, 2, smoke=True,
+                            jobs=2, quiet=True,
+                            grid={'det': [4e-4], 'seg': [1e-2]})
+    assert made == [(data, sweep.SWEEP_DATA_SEED)]
+    assert given['seed'] == sweep.SWEEP_DATA_SEED
+    assert given['config'] == sweep.FCMAE_CFG
+    assert given['budgets'] == [0, 2] and given['seeds'] == sweep.SWEEP_SEEDS
+    assert given['options'] == sweep.data_options('fcmae', data)
+    tasks = {t.name: t for t in given['tasks']}
+    assert sorted(tasks) == ['det_lr0.0004', 'seg_lr0.01']
+    for name, task, lr in (('det_lr0.0004', 'det', '0.0004'),
+                           ('seg_lr0.01', 'seg', '0.01')):
+        assert tasks[name].options == sweep.finetune_options(
+            task, data, True) + [f'optim_wrapper.optimizer.lr={lr}']
     assert result['best'] == {'det_random': 4e-4, 'det_fcmae': 4e-4,
                               'seg_random': 1e-2, 'seg_fcmae': 1e-2}
-    text = (work / 'lr_sweep.md').read_text()
-    assert '| seg | fcmae | 0.01: ' in text and '(2)' in text
-    # the sweep's own data: seed 100's unlabelled pool
-    assert len(list((tmp_path / 'data' / 'unlabelled').glob('*.jpg'))) == 8
+    text = (tmp_path / 'sweep' / 'lr_sweep.md').read_text()
+    assert '| seg | fcmae | 0.01: 0.5000 ± 0.7071 (2)' in text
+    assert written == [str(tmp_path / 'sweep')]
