@@ -138,18 +138,26 @@ def test_sigusr1_saves_and_exits_75(tmp_path):
             signal.SIGUSR1)
 
 
-def test_sigterm_saves_and_resume_equals_uninterrupted(tmp_path):
-    config = write_tiny_run(str(tmp_path))
-    options = ['--cfg-options', 'default_hooks.checkpoint.interval=100']
-    straight = str(tmp_path / 'straight')
-    train(config, straight, *options)
+@pytest.fixture(scope='module')
+def straight(tmp_path_factory):
+    """The tiny run trained without interruption (6 iterations, the
+    config's seed 0): its config and its final weights, for the runs
+    that are interrupted and resumed to equal."""
+    root = tmp_path_factory.mktemp('straight')
+    config = write_tiny_run(str(root))
+    train(config, str(root / 'work'), '--cfg-options',
+          'default_hooks.checkpoint.interval=100')
+    return config, params(str(root / 'work' / 'iter_6.pth'))
 
+
+def test_sigterm_saves_and_resume_equals_uninterrupted(tmp_path, straight):
+    config, a = straight
+    options = ['--cfg-options', 'default_hooks.checkpoint.interval=100']
     work = str(tmp_path / 'preempted')
     step = preempt(config, work, options, signal.SIGTERM)
 
     done = train(config, work, '--resume', *options)
     assert f'resumed epoch: 0, iter: {step}' in done.stdout + done.stderr
-    a = params(osp.join(straight, 'iter_6.pth'))
     b = params(osp.join(work, 'iter_6.pth'))
     assert a.keys() == b.keys()
     diff = max((a[k].double() - b[k].double()).abs().max().item() for k in a)
@@ -199,23 +207,21 @@ def test_kill_resume_check_tool(tmp_path, capsys):
     assert diff <= 1e-6, summary
 
 
-def test_resume_without_a_seed_keeps_the_checkpoints_seed(tmp_path):
+def test_resume_without_a_seed_keeps_the_checkpoints_seed(tmp_path,
+                                                        straight):
     """A config without randomness.seed: the resumed run takes the seed of
-    its checkpoint before the dataloader is built, so its data order (the
-    InfiniteSampler's shuffle) and weights equal the uninterrupted run's."""
-    config = write_tiny_run(str(tmp_path))
-    straight = str(tmp_path / 'straight')
-    train(config, straight, '--cfg-options', 'randomness.seed=7')
+    its checkpoint (the config's 0 when it was written) before the
+    dataloader is built, so its data order (the InfiniteSampler's shuffle)
+    and weights equal the uninterrupted run's."""
+    config, a = straight
     work = str(tmp_path / 'resumed')
-    train(config, work, '--cfg-options', 'randomness.seed=7',
-          'train_cfg.max_iters=2')
+    train(config, work, '--cfg-options', 'train_cfg.max_iters=2')
     done = train(config, work, '--resume', '--cfg-options',
                  'randomness.seed=None')
     log = done.stdout + done.stderr
     assert 'resumed epoch: 0, iter: 2' in log
     assert 'resuming with the seed of' in log and \
-        '7 (the config sets none)' in log, log[-3000:]
-    a = params(osp.join(straight, 'iter_6.pth'))
+        ' 0 (the config sets none)' in log, log[-3000:]
     b = params(osp.join(work, 'iter_6.pth'))
     diff = max((a[k].double() - b[k].double()).abs().max().item() for k in a)
     assert diff <= 1e-6, diff

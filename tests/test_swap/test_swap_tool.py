@@ -32,14 +32,15 @@ def load_tool():
 
 
 @pytest.mark.slow
-def test_cli_writes_the_in_process_config(tmp_path):
-    """The path of a packaged config is accepted and named the pkg:: way."""
+def test_cli_writes_the_in_process_config(tmp_path, capsys):
+    """The path of a packaged config is accepted and named the pkg:: way
+    (the tool's main in this process; the command in a process of its own:
+    test_cli_check_reports_one_line)."""
     path, base = resolve_config(DEEPLABV3PLUS, str(tmp_path))
     text = render(swap_config(Config.fromfile(path), base, 'atto'))
     out = tmp_path / 'cli.py'
-    proc = run(TOOL, path, '--arch', 'atto', '--out', str(out))
-    assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.splitlines()
+    assert load_tool().main([path, '--arch', 'atto', '--out', str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f'wrote {out}'
     assert lines[1].startswith('changed (')
     assert ('  model.backbone: ResNetV1c -> mmpretrain.ConvNeXtV2 arch=atto '
@@ -49,18 +50,19 @@ def test_cli_writes_the_in_process_config(tmp_path):
     assert out.read_text() == text
 
 
-@pytest.mark.slow
-def test_refusal_is_one_line_and_writes_nothing(tmp_path):
+def test_refusal_is_one_line_and_writes_nothing(tmp_path, capsys):
     """Faster R-CNN C4: the RoI head runs ResNet's stage 4 on the backbone's
     stage-3 output; its widths come from that ResNet, not from a field."""
     out = tmp_path / 'never.py'
-    proc = run(TOOL, C4, '--arch', 'atto', '--out', str(out), '--check')
-    assert proc.returncode == 2
-    refusal = [line for line in proc.stderr.splitlines()
+    code = load_tool().main([C4, '--arch', 'atto', '--out', str(out),
+                             '--check'])
+    captured = capsys.readouterr()
+    assert code == 2
+    refusal = [line for line in captured.err.splitlines()
                if line.startswith('cannot swap')]
-    assert len(refusal) == 1, proc.stderr
+    assert len(refusal) == 1, captured.err
     assert 'model.roi_head.bbox_head.in_channels=2048' in refusal[0]
-    assert not out.exists() and proc.stdout == ''
+    assert not out.exists() and captured.out == ''
 
 
 @pytest.mark.slow
