@@ -28,11 +28,12 @@ from mmengine.config import Config
 
 from ..models.data_preprocessors import MAX_CHANNELS, STOCK_REPLACEMENTS
 from ..utils.config import config_dicts
+from ..utils.errors import reported
 from .channel_checks import RGB_ONLY, is_auto_augment, policies
 from .config_datasets import DATALOADERS
 
-__all__ = ['read_image_stats', 'adapt_pipeline',
-           'adapt_preprocessor', 'set_image_channels']
+__all__ = ['ImageStatsError', 'read_image_stats', 'apply_image_stats',
+           'adapt_pipeline', 'adapt_preprocessor', 'set_image_channels']
 
 #: The loaders :func:`adapt_pipeline` replaces by ``LoadAnyImageFromFile``.
 COLOUR_LOADERS = ('LoadImageFromFile', 'CheckedLoadImageFromFile',
@@ -43,40 +44,56 @@ _SWAPS = ('bgr_to_rgb', 'rgb_to_bgr', 'to_rgb')
 _PIPELINES = ('train_pipeline', 'val_pipeline', 'test_pipeline')
 
 
+@reported
+class ImageStatsError(ValueError):
+    """Image figures that cannot make a C-channel config."""
+
+
 def read_image_stats(path: str) -> Dict[str, Any]:
     """``channels``, ``mean`` and ``std`` of a JSON file: the importer's
     ``dataset.json`` or ``tools/misc/image_stats.py --out``.
 
     Raises:
-        ValueError: The file is not such JSON (one line, naming it).
+        ImageStatsError: The file is not such JSON (one line, naming it).
     """
     try:
         with open(path, encoding='utf-8') as f:
             data = json.load(f)
     except (OSError, ValueError) as err:
-        raise ValueError(f'{path}: cannot be read as JSON ({err})') from None
+        raise ImageStatsError(
+            f'{path}: cannot be read as JSON ({err})') from None
     try:
         channels = int(data['channels'])
         mean = [float(v) for v in data['mean']]
         std = [float(v) for v in data['std']]
     except (KeyError, TypeError, ValueError):
-        raise ValueError(f'{path}: needs "channels" and per-channel "mean" '
-                         'and "std" (a dataset.json or the output of '
-                         'tools/misc/image_stats.py)') from None
+        raise ImageStatsError(
+            f'{path}: needs "channels" and per-channel "mean" and "std" (a '
+            'dataset.json or the output of tools/misc/image_stats.py)'
+        ) from None
     _check_values(channels, mean, std, path)
     return dict(channels=channels, mean=mean, std=std)
+
+
+def apply_image_stats(cfg: Config, path: str) -> List[str]:
+    """:func:`set_image_channels` with the figures of :func:`read_image_stats`
+    (``tools/train.py --image-stats``); the changes made."""
+    stats = read_image_stats(path)
+    return set_image_channels(cfg, stats['channels'], stats['mean'],
+                              stats['std'])
 
 
 def _check_values(channels: int, mean: Sequence[float],
                   std: Sequence[float], where: str) -> None:
     if not 1 <= channels <= MAX_CHANNELS:
-        raise ValueError(f'{where}: {channels} channels; 1 to '
-                         f'{MAX_CHANNELS} are supported')
+        raise ImageStatsError(f'{where}: {channels} channels; 1 to '
+                              f'{MAX_CHANNELS} are supported')
     if len(mean) != channels or len(std) != channels or \
             not all(s > 0 for s in std):
-        raise ValueError(f'{where}: {channels} channels need {channels} mean '
-                         f'and {channels} positive std values, got '
-                         f'{len(mean)} and {len(std)}')
+        raise ImageStatsError(
+            f'{where}: {channels} channels need {channels} mean and '
+            f'{channels} positive std values, got {len(mean)} and '
+            f'{len(std)}')
 
 
 def _bare(kind: Any) -> str:
@@ -108,8 +125,9 @@ def _adapt_transform(node: dict, channels: int, changes: List[str],
     if name == 'LoadAnyImageFromFile' and (node.get('to_rgb8') or (
             node.get('channels') is not None
             and len(node['channels']) != channels)):
-        raise ValueError(f'LoadAnyImageFromFile({_loader_args(node)}) does '
-                         f'not give the {channels} channel(s) asked for')
+        raise ImageStatsError(
+            f'LoadAnyImageFromFile({_loader_args(node)}) does not give the '
+            f'{channels} channel(s) asked for')
     node = dict(node)
     if node.get('backend') == 'pillow':
         node['backend'] = 'cv2'
@@ -154,7 +172,7 @@ def adapt_pipeline(pipeline: Sequence[Any], channels: int,
     ``changes`` as one line.
 
     Raises:
-        ValueError: A ``LoadAnyImageFromFile`` converts to 8-bit RGB or
+        ImageStatsError: A ``LoadAnyImageFromFile`` converts to 8-bit RGB or
             selects another number of bands.
     """
     return list(_adapt(list(pipeline), channels,
@@ -196,14 +214,14 @@ def set_image_channels(cfg: Config, channels: int, mean: Sequence[float],
     made, one line each.
 
     Raises:
-        ValueError: Bad values, or a model without a backbone.
+        ImageStatsError: Bad values, or a model without a backbone.
     """
     _check_values(channels, mean, std, 'set_image_channels')
     backbones = [node['backbone'] for node in config_dicts(cfg.get('model'))
                  if isinstance(node.get('backbone'), dict)]
     if not backbones:
-        raise ValueError('set_image_channels: the config\'s model has no '
-                         'backbone')
+        raise ImageStatsError('set_image_channels: the config\'s model has '
+                              'no backbone')
     scope = cfg.get('default_scope')
     changes = [f'model.backbone.in_channels = {channels}']
     for backbone in backbones:
