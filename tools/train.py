@@ -6,6 +6,7 @@ script only builds mmengine's Runner and calls ``train()``. Examples::
     python tools/train.py configs/fcmae/fcmae_convnext-v2-atto_1xb16-coslr-1000i_synthetic-128px.py
     python tools/train.py CONFIG --work-dir work_dirs/x --resume --amp \\
         --cfg-options train_dataloader.batch_size=4
+    python tools/train.py CONFIG --image-stats data/x/dataset.json  # C bands
     bash tools/dist_train.sh CONFIG 8          # 8 processes (GPUs, or CPU + gloo)
 
 On SIGTERM or SIGUSR1 training finishes the current iteration, saves a
@@ -25,6 +26,7 @@ from mmengine.config import Config
 
 import mmconvnextv2  # noqa: F401  (registers our modules)
 from mmconvnextv2.datasets import check_dataset_config
+from mmconvnextv2.datasets.channel_configs import apply_image_stats
 from mmconvnextv2.engine.distributed import remember_fatal_error
 from mmconvnextv2.utils import exit_on_reported_errors
 from mmconvnextv2.runtime import (add_common_arguments, build_runner,
@@ -45,6 +47,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='first decode every image and check every '
                         'annotation of the train and val data (as '
                         'tools/misc/check_dataset.py); stop if any problem')
+    parser.add_argument('--image-stats', metavar='JSON',
+                        help='train on images of the channels, mean and std '
+                        'that this dataset.json (or tools/misc/image_stats.py '
+                        '--out file) gives: sets the backbone\'s in_channels, '
+                        'LoadAnyImageFromFile, the C-channel data '
+                        'preprocessor and drops RGB-only transforms')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by the actual total batch size')
     add_common_arguments(parser)
@@ -54,6 +62,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def build_config(args: argparse.Namespace) -> Config:
     """Load the config and apply the command line to it."""
     cfg = load_config(args)
+    if args.image_stats:
+        with exit_on_reported_errors():
+            for change in apply_image_stats(cfg, args.image_stats):
+                print(f'--image-stats: {change}')
     if args.amp:
         enable_amp(cfg)
     if args.auto_scale_lr:

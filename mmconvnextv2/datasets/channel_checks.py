@@ -19,7 +19,9 @@ set). For C != 3 a config is refused, one line per problem, when
   swaps channels (``bgr_to_rgb`` / ``to_rgb`` / ``rgb_to_bgr``), or it is
   one of mmengine's ``ImgDataPreprocessor`` family (mmpretrain's
   ``SelfSupDataPreprocessor``, mmdet's ``DetDataPreprocessor``), which
-  normalise 1 or 3 channels only, given a ``mean`` of C > 3 values.
+  normalise 1 or 3 channels only, given a ``mean`` of C values (C other
+  than 1 and 3); the message names the replacement of
+  :mod:`mmconvnextv2.models.data_preprocessors` that takes them.
 
 A 3-channel config is not checked: its behaviour is the stock one.
 """
@@ -29,11 +31,13 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from mmengine.config import Config
 
+from ..models.data_preprocessors import STOCK_REPLACEMENTS
 from ..utils.config import config_dicts
 from .config_datasets import DATALOADERS
 from .problems import DatasetConfigError
 
 __all__ = ['RGB_ONLY', 'ChannelConfigError', 'model_channels',
+           'is_auto_augment', 'policies',
            'channel_problems', 'check_channels']
 
 #: Transforms defined for RGB images only -> why; with the arguments that
@@ -95,9 +99,15 @@ def _transform_class(kind: str, scope: Optional[str]) -> Optional[type]:
         return None
 
 
-def _policies(node: dict, scope: Optional[str]) -> List[Any]:
-    """The sub-transform configs of an auto-augment wrapper: given, named
-    (a preset table) or its class default."""
+def is_auto_augment(node: dict) -> bool:
+    """Whether a transform config is an auto-augment wrapper."""
+    return _bare(node.get('type')) in _POLICY_TABLES or any(
+        arg in node for arg in _POLICY_ARGS)
+
+
+def policies(node: dict, scope: Optional[str]) -> List[Tuple[str, Any]]:
+    """``(argument, sub-transform configs)`` of an auto-augment wrapper:
+    given, named (a preset table) or its class default."""
     cls = _transform_class(node['type'], scope) if isinstance(
         node.get('type'), str) else node.get('type')
     found = []
@@ -112,7 +122,7 @@ def _policies(node: dict, scope: Optional[str]) -> List[Any]:
                             _POLICY_TABLES.get(_bare(cls), ''), {})
             value = table.get(value)
         if value is not None:
-            found.append(value)
+            found.append((arg, value))
     return found
 
 
@@ -125,9 +135,9 @@ def _transforms(cfg: Config) -> Iterator[Tuple[str, dict]]:
             if not isinstance(node.get('type'), (str, type)):
                 continue
             yield loader, node
-            if _bare(node['type']) in _POLICY_TABLES or any(
-                    arg in node for arg in _POLICY_ARGS):
-                for sub in config_dicts(_policies(node, scope)):
+            if is_auto_augment(node):
+                for sub in config_dicts([v for _, v in policies(node,
+                                                                scope)]):
                     if 'type' in sub:
                         yield f'{loader}, in {_bare(node["type"])}', sub
 
@@ -206,14 +216,24 @@ def _preprocessor_problems(cfg: Config, channels: int) -> List[str]:
                 cls = registry.get(kind)
         except Exception:  # noqa: BLE001  (the runner names an unknown type)
             cls = None
-    if cls is not None and node.get('mean') is not None and channels > 3 \
-            and any(base.__name__ == 'ImgDataPreprocessor'
-                    for base in cls.__mro__):
+    if cls is not None and node.get('mean') is not None and \
+            channels not in (1, 3) and _normalises_rgb_only(cls):
+        instead = STOCK_REPLACEMENTS.get(cls.__name__)
+        fix = (f"type='{instead}' (the same class, {channels} values)"
+               if instead else f'normalise in the pipeline (Normalize with '
+               f'{channels} values) and set its mean and std to None')
         found.append(f'{where} {cls.__name__} normalises 1 or 3 channels '
                      f'only (mmengine ImgDataPreprocessor), the model takes '
-                     f'{channels}: normalise in the pipeline (Normalize with '
-                     f'{channels} values) and set its mean and std to None')
+                     f'{channels}: {fix}')
     return found
+
+
+def _normalises_rgb_only(cls: type) -> bool:
+    """Whether ``cls`` is of mmengine's ``ImgDataPreprocessor`` family
+    without the C-value normalisation of ours."""
+    from ..models.data_preprocessors import AnyChannelMixin
+    return not issubclass(cls, AnyChannelMixin) and any(
+        base.__name__ == 'ImgDataPreprocessor' for base in cls.__mro__)
 
 
 def channel_problems(cfg: Config) -> List[str]:

@@ -21,22 +21,13 @@ from ..utils.fileio import write_atomically
 from .config_text import Code, assign, comment
 from .dataset_info import (DatasetInfo, Plan, Schedule, make_plan,
                            read_dataset_info)
+from .written_channels import (PARENTS, backbone, norm_note, normalisation,
+                               pipelines)
 
 __all__ = ['PARENTS', 'WrittenConfigs',
            'render_config', 'render_fcmae_config', 'write_configs',
            'companion', 'preflight']
 
-#: The shipped config each task's written config inherits.
-PARENTS = {
-    'det': 'mmconvnextv2::mask_rcnn/'
-           'mask-rcnn_convnext-v2-atto_fpn_synthetic.py',
-    'seg': 'mmconvnextv2::upernet/'
-           'upernet_convnext-v2-atto_synthetic-128x128.py',
-    'cls': 'mmconvnextv2::convnext_v2/'
-           'convnext-v2-atto_fcmae-pre_32xb32-amp-600e_in1k.py',
-    'fcmae': 'mmconvnextv2::fcmae/'
-             'fcmae_convnext-v2-atto_1xb16-coslr-1000i_synthetic-128px.py',
-}
 _MODELS = {'det': 'Mask R-CNN', 'seg': 'UperNet', 'cls': 'a linear classifier'}
 
 
@@ -62,14 +53,6 @@ def _data_statements(info: DatasetInfo) -> List[str]:
         assign('metainfo', dict(classes=tuple(info.classes),
                                 palette=_palette(len(info.classes)))),
         assign('num_classes', len(info.classes))])]
-
-
-def _normalisation(info: DatasetInfo) -> dict:
-    return dict(mean=list(info.mean), std=list(info.std))
-
-
-_NORM_NOTE = ('the training images\' per-channel mean and std (RGB, 0-255) '
-              'from dataset.json')
 
 
 def _schedule(schedule: Schedule, main: dict, train_cfg: dict,
@@ -126,8 +109,8 @@ def _header(lines: Sequence[str]) -> str:
     return '\n'.join(comment('\n'.join(lines)))
 
 
-def _arch_model(plan: Plan) -> dict:
-    return dict(arch=plan.arch, init_cfg=None)
+def _arch_model(info: DatasetInfo, plan: Plan) -> dict:
+    return backbone(info, arch=plan.arch, init_cfg=None)
 
 
 def _layer_decay(plan: Plan, **paramwise: Any) -> List[str]:
@@ -153,9 +136,9 @@ def _det_body(info: DatasetInfo, plan: Plan, _: Dict[str, str]
         roi_head['mask_head'] = dict(num_classes=Code('num_classes'))
     else:  # boxes only: Mask R-CNN without its mask branch
         roi_head.update(mask_roi_extractor=None, mask_head=None)
-    model = dict(data_preprocessor=_normalisation(info),
-                 backbone=_arch_model(plan), neck=dict(in_channels=width),
-                 roi_head=roi_head)
+    model = dict(data_preprocessor=normalisation(info, 'det'),
+                 backbone=_arch_model(info, plan),
+                 neck=dict(in_channels=width), roi_head=roi_head)
     scale = (Code('image_size'), Code('image_size'))
     load = dict(type='LoadAnnotations', with_bbox=True, with_mask=masks)
     train_pipeline = [
@@ -179,13 +162,12 @@ def _det_body(info: DatasetInfo, plan: Plan, _: Dict[str, str]
     metrics = ['bbox', 'segm'] if masks else ['bbox']
     statements = [
         assign('image_size', plan.image_size, plan.scale_note),
-        assign('model', model, _NORM_NOTE + (
+        assign('model', model, norm_note(info) + (
             '' if masks else '; the annotations have no polygons or masks, so '
             'the mask branch is removed (boxes only)')),
-        assign('train_pipeline', train_pipeline,
-               'scale jitter 0.8-1.25 around image_size, aspect ratio kept'),
-        assign('test_pipeline', test_pipeline),
-    ]
+    ] + pipelines(info, train_pipeline, test_pipeline,
+                  'scale jitter 0.8-1.25 around image_size, aspect ratio '
+                  'kept')
     statements += _dataloaders(dataset, plan.batch_size)
     statements += [
         assign('val_evaluator', dict(ann_file=val_ann, metric=metrics)),
@@ -204,8 +186,9 @@ def _seg_body(info: DatasetInfo, plan: Plan, _: Dict[str, str]
     stride = max(1, plan.crop * 2 // 3)
     heads = dict(num_classes=Code('num_classes'))
     model = dict(
-        data_preprocessor=dict(_normalisation(info), size=Code('crop_size')),
-        backbone=_arch_model(plan),
+        data_preprocessor=dict(normalisation(info, 'seg'),
+                               size=Code('crop_size')),
+        backbone=_arch_model(info, plan),
         decode_head=dict(heads, in_channels=plan.channels),
         auxiliary_head=dict(heads, in_channels=plan.channels[2]),
         test_cfg=dict(mode='slide', crop_size=Code('crop_size'),
@@ -235,11 +218,9 @@ def _seg_body(info: DatasetInfo, plan: Plan, _: Dict[str, str]
     statements = [
         assign('image_size', plan.image_size, plan.scale_note),
         assign('crop_size', (plan.crop, plan.crop), plan.crop_note),
-        assign('model', model, _NORM_NOTE + '; label maps hold 0..K-1, '
+        assign('model', model, norm_note(info) + '; label maps hold 0..K-1, '
                '255 is ignored'),
-        assign('train_pipeline', train_pipeline),
-        assign('test_pipeline', test_pipeline),
-    ]
+    ] + pipelines(info, train_pipeline, test_pipeline)
     statements += _dataloaders(dataset, plan.batch_size)
     statements += _layer_decay(plan)
     statements += _schedule(plan.schedule, dict(type='PolyLR', power=1.0,
@@ -250,7 +231,7 @@ def _seg_body(info: DatasetInfo, plan: Plan, _: Dict[str, str]
 def _cls_body(info: DatasetInfo, plan: Plan, labels: Dict[str, str]
               ) -> List[str]:
     """``labels``: the label list of each split."""
-    model = dict(backbone=_arch_model(plan), head=dict(
+    model = dict(backbone=_arch_model(info, plan), head=dict(
         num_classes=Code('num_classes'), in_channels=plan.channels[-1]))
     train_pipeline = [
         dict(type='LoadImageFromFile'),
@@ -276,14 +257,12 @@ def _cls_body(info: DatasetInfo, plan: Plan, labels: Dict[str, str]
     statements = [
         assign('image_size', plan.image_size, plan.scale_note),
         assign('data_preprocessor', dict(
-            num_classes=Code('num_classes'), **_normalisation(info)),
-            _NORM_NOTE),
+            num_classes=Code('num_classes'), **normalisation(info, 'cls')),
+            norm_note(info)),
         assign('model', model, 'random initialisation (the parent reads '
                'the official FCMAE weights)'),
-        assign('train_pipeline', train_pipeline,
-               'no RandAugment / RandomErasing: a small data set'),
-        assign('test_pipeline', test_pipeline),
-    ]
+    ] + pipelines(info, train_pipeline, test_pipeline,
+                  'no RandAugment / RandomErasing: a small data set')
     statements += _dataloaders(dataset, plan.batch_size, plan.batch_size,
                                num_workers=2)
     statements += [
@@ -351,9 +330,10 @@ def render_fcmae_config(info: DatasetInfo, plan: Plan, config: str,
         head, assign('_base_', [PARENTS['fcmae']]),
         assign('data_root', osp.join(info.root, '')),
         assign('crop_size', plan.crop, plan.pretrain_note),
-        assign('data_preprocessor', _normalisation(info), _NORM_NOTE),
-        assign('model', dict(backbone=dict(arch=plan.arch))),
-        assign('train_pipeline', pipeline),
+        assign('data_preprocessor', normalisation(info, 'fcmae'),
+               norm_note(info)),
+        assign('model', dict(backbone=backbone(info, arch=plan.arch))),
+        pipelines(info, pipeline)[0],
         assign('train_dataloader', _loader(plan.pretrain_batch, dataset)),
     ]
     parts += _schedule(plan.pretrain, dict(type='CosineAnnealingLR',

@@ -7,7 +7,8 @@ The folder is what ``tools/dataset_converters/import_dataset.py`` writes:
 * ``seg``: ``images/{train,val}/``, ``annotations/{train,val}/<stem>.png``;
 * ``cls``: ``{train,val}/<class>/<image>``;
 * ``dataset.json``: ``task``, ``classes``, ``splits``, ``image_sizes``,
-  ``channels``, ``dtype``, ``mean`` / ``std`` (per channel, 0-255, RGB),
+  ``channels``, ``dtype``, ``mean`` / ``std`` (per channel: RGB for
+  colour, else the bands in their stored order; in the pixels' range),
   ``paths`` (per split: ``ann_file`` and ``img``, relative to the folder;
   for ``seg`` the label maps' folder is ``seg_map``, else ``ann_file``)
   and ``source``.
@@ -19,6 +20,7 @@ import os.path as osp
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
+from ..models.data_preprocessors import MAX_CHANNELS
 from ..utils.errors import reported
 from ..utils.paths import list_images
 
@@ -53,11 +55,22 @@ class DatasetInfo:
     classes: Tuple[str, ...]
     splits: Dict[str, int]               #: images per split
     median_size: Tuple[int, int]         #: (width, height)
-    mean: Tuple[float, ...]              #: 3 values, RGB, 0-255
+    #: per channel: 3 values (RGB, 0-255) for 8-bit grey or colour images
+    #: read as colour, else one a band (see :attr:`any_channels`)
+    mean: Tuple[float, ...]
     std: Tuple[float, ...]
     #: split -> ann_file, img (and for seg seg_map: the label maps' folder)
     paths: Dict[str, Dict[str, str]]
     source: str = ''
+    channels: int = 3                    #: the images' bands
+    dtype: str = 'uint8'                 #: their dtype(s), ``|``-joined
+
+    @property
+    def any_channels(self) -> bool:
+        """Whether the images are other than 8-bit colour (or 8-bit grey
+        with RGB stats): then the configs load them as they are
+        (``LoadAnyImageFromFile``) into a C-channel model."""
+        return self.channels != 3 or self.dtype != 'uint8'
 
 
 def _key(data: Any, key: str, kind: Any, file: str) -> Any:
@@ -75,21 +88,26 @@ def _key(data: Any, key: str, kind: Any, file: str) -> Any:
 
 
 def _numbers(data: dict, key: str, count: int, file: str,
-             positive: bool = False) -> List[float]:
+             positive: bool = False, signed: bool = False) -> List[float]:
+    """``count`` numbers, positive, any (``signed``: float pixels) or else
+    non-negative."""
     values = _key(data, key, list, file)
     if len(values) != count or not all(
             isinstance(v, (int, float)) and not isinstance(v, bool)
-            and (v > 0 if positive else v >= 0) for v in values):
-        what = 'positive' if positive else 'non-negative'
+            and (v > 0 if positive else signed or v >= 0) for v in values):
+        what = 'positive' if positive else 'real' if signed else \
+            'non-negative'
         raise DatasetInfoError(f'{file}: key {key!r} is {values!r}, not '
                                f'{count} {what} numbers')
     return [float(v) for v in values]
 
 
-def _as_rgb(values: List[float], channels: int) -> Tuple[float, ...]:
-    """Per-channel values for the 3-channel images the loaders decode: a
-    grey channel repeated, an alpha channel dropped."""
-    values = values * 3 if channels == 1 else values[:3]
+def _per_channel(values: List[float], channels: int,
+                 dtype: str) -> Tuple[float, ...]:
+    """The values as dataset.json gives them (one a band) for other than
+    8-bit colour images; for 8-bit colour, RGB rounded to 3 decimals."""
+    if channels != 3 or dtype != 'uint8':
+        return tuple(values)
     return tuple(round(v, 3) for v in values)
 
 
@@ -137,10 +155,13 @@ def read_dataset_info(root: str, task: Optional[str] = None) -> DatasetInfo:
                                    f'{count}: the split has no image')
     median = _numbers(data, 'image_sizes.median', 2, file, positive=True)
     channels = _key(data, 'channels', int, file)
-    if channels not in (1, 3, 4):
+    if not 1 <= channels <= MAX_CHANNELS:
         raise DatasetInfoError(f"{file}: key 'channels' is {channels}, not "
-                               '1, 3 or 4')
-    mean = _numbers(data, 'mean', channels, file)
+                               f'1 to {MAX_CHANNELS}')
+    dtype = data.get('dtype') or 'uint8'
+    if not isinstance(dtype, str):
+        raise DatasetInfoError(f"{file}: key 'dtype' is {dtype!r}, not str")
+    mean = _numbers(data, 'mean', channels, file, signed=dtype != 'uint8')
     std = _numbers(data, 'std', channels, file, positive=True)
     paths = {split: {k: _key(data, f'paths.{split}.{k}', str, file)
                      for k in ('ann_file', 'img')} for split in splits}
@@ -155,8 +176,10 @@ def read_dataset_info(root: str, task: Optional[str] = None) -> DatasetInfo:
     return DatasetInfo(
         root=osp.abspath(root), task=found, classes=tuple(classes),
         splits=splits, median_size=(round(median[0]), round(median[1])),
-        mean=_as_rgb(mean, channels), std=_as_rgb(std, channels),
-        paths=paths, source=source if isinstance(source, str) else '')
+        mean=_per_channel(mean, channels, dtype),
+        std=_per_channel(std, channels, dtype),
+        paths=paths, source=source if isinstance(source, str) else '',
+        channels=channels, dtype=dtype)
 
 
 # --------------------------------------------------------------------------

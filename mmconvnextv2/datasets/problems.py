@@ -28,11 +28,30 @@ class DatasetProblem(NamedTuple):
         return f'{self.file}: {self.what} [{self.where}]'
 
 
+def _own_decoder(path: str) -> bool:
+    from .transforms.any_image import OWN_DECODER_EXTENSIONS
+    return osp.splitext(path)[1].lower() in OWN_DECODER_EXTENSIONS
+
+
+def _decoded_any(path: str):
+    from .transforms.any_image import decode_any_image
+    with open(path, 'rb') as f:
+        return decode_any_image(f.read(), path)
+
+
 def image_problem(path: str) -> Optional[str]:
     """Why the image at ``path`` cannot be used, or None. The file must
-    exist and decode completely (PIL, then OpenCV as mmcv reads it)."""
+    exist and decode completely (PIL, then OpenCV as mmcv reads it; TIFF
+    and ``.npy`` files as ``LoadAnyImageFromFile`` reads them: they may
+    hold float or many bands)."""
     if not osp.isfile(path):
         return 'image file missing'
+    if _own_decoder(path):
+        try:
+            _decoded_any(path)
+        except (OSError, ValueError) as err:
+            return f'image does not decode: {err}'
+        return None
     try:
         from PIL import Image
         with Image.open(path) as img:
@@ -48,6 +67,10 @@ def image_problem(path: str) -> Optional[str]:
 
 
 def image_size(path: str) -> Tuple[int, int]:
+    """``(width, height)`` of the image at ``path``."""
+    if _own_decoder(path):
+        height, width = _decoded_any(path).shape[:2]
+        return width, height
     from PIL import Image
     with Image.open(path) as img:
         return img.size  # (width, height)

@@ -1,12 +1,15 @@
 """Small image files of other modalities than 8-bit RGB, written by the
 tests themselves: 1-band 16-bit TIFF, 4-band float32 TIFF, 16-bit PNG and
-``.npy``; each writer returns the path and the pixels it stored (HWC)."""
+``.npy``; each writer returns the path and the pixels it stored (HWC).
+Also the training step the C-channel model tests take."""
 import os.path as osp
 from typing import Tuple
 
 import cv2
 import numpy as np
 import tifffile
+import torch
+from mmengine.optim import OptimWrapper
 
 Written = Tuple[str, np.ndarray]
 
@@ -55,3 +58,16 @@ def array_npy(folder: str, name: str = 'array.npy', size: int = 64,
     path = osp.join(folder, name)
     np.save(path, pixels)
     return path, pixels
+
+
+def stem_learning_step(model: torch.nn.Module, batch: dict,
+                       lr: float = 0.1) -> dict:
+    """One ``train_step`` of a ConvNeXt V2 ``model`` with SGD; asserts that
+    the losses are finite and that the stem's weights change. The losses."""
+    stem = model.backbone.downsample_layers[0][0].weight
+    before = stem.detach().clone()
+    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=lr))
+    losses = model.train_step(batch, optim)
+    assert all(torch.isfinite(v) for v in losses.values()), losses
+    assert not torch.equal(stem.detach(), before)  # the C-channel stem learns
+    return losses

@@ -141,10 +141,26 @@ def test_mmengine_img_preprocessors_normalise_three_channels_at_most():
                                  mean=[0.] * 4, std=[1.] * 4)
     assert only_problem(cfg) == (
         'data_preprocessor SelfSupDataPreprocessor normalises 1 or 3 channels '
-        'only (mmengine ImgDataPreprocessor), the model takes 4: normalise in '
-        'the pipeline (Normalize with 4 values) and set its mean and std to '
-        'None')
+        "only (mmengine ImgDataPreprocessor), the model takes 4: type="
+        "'AnyChannelSelfSupDataPreprocessor' (the same class, 4 values)")
+    # ours takes the 4 values
+    cfg.data_preprocessor.type = 'AnyChannelSelfSupDataPreprocessor'
+    assert channel_problems(cfg) == []
     cfg.data_preprocessor = dict(type='SelfSupDataPreprocessor')
     cfg.train_dataloader.dataset.pipeline = [
         LOAD, dict(type='Normalize', mean=[0] * 4, std=[1] * 4, to_rgb=False)]
+    assert channel_problems(cfg) == []
+
+
+@pytest.mark.parametrize('channels', [2, 4, 16])
+def test_mmdet_preprocessor_refused_and_replacement_passes(channels):
+    cfg = config(channels, [LOAD], scope='mmdet')
+    cfg.model = dict(type='MaskRCNN', backbone=dict(
+        type='mmpretrain.ConvNeXtV2', in_channels=channels),
+        data_preprocessor=dict(type='DetDataPreprocessor',
+                               mean=[0.] * channels, std=[1.] * channels))
+    assert only_problem(cfg).endswith(
+        f"the model takes {channels}: type='AnyChannelDetDataPreprocessor' "
+        f'(the same class, {channels} values)')
+    cfg.model.data_preprocessor.type = 'AnyChannelDetDataPreprocessor'
     assert channel_problems(cfg) == []

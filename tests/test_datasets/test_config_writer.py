@@ -8,6 +8,7 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
+import tifffile
 from mmengine.config import Config
 
 from mmconvnextv2.datasets.config_text import Code, source
@@ -25,13 +26,41 @@ def _image(path, seed: int) -> None:
     assert cv2.imwrite(str(path), img)
 
 
+def _bands(path, seed: int) -> None:
+    """A float32 4-band TIFF (written under the .jpg / .png names asked
+    for with .tif instead)."""
+    rng = np.random.default_rng(seed)
+    img = rng.normal(size=(SIZE[1], SIZE[0], 4)).astype(np.float32)
+    tifffile.imwrite(str(path), img, photometric='minisblack',
+                     planarconfig='contig')
+
+
+#: What each image kind's dataset.json says (4-band: as the importer does).
+KINDS = {
+    'rgb': (_image, '', dict(channels=3, dtype='uint8', mean=MEAN, std=STD)),
+    'bands': (_bands, '.tif', dict(channels=4, dtype='float32',
+                                   mean=[0.1, -0.2, 0.0, 0.3],
+                                   std=[1.0, 0.9, 1.1, 1.2])),
+}
+_KIND = {'current': 'rgb'}
+
+
+def _write_image(path, seed: int) -> None:
+    write, suffix, _ = KINDS[_KIND['current']]
+    write(path.with_suffix(suffix) if suffix else path, seed)
+
+
+def _name(name: str) -> str:
+    suffix = KINDS[_KIND['current']][1]
+    return osp.splitext(name)[0] + suffix if suffix else name
+
+
 def _info(root, task, classes, paths, n_train, n_val, **extra) -> None:
     info = dict(task=task, classes=classes,
                 splits=dict(train=n_train, val=n_val),
                 image_sizes=dict(min=list(SIZE), median=list(SIZE),
                                  max=list(SIZE)),
-                channels=3, dtype='uint8', mean=MEAN, std=STD, paths=paths,
-                source='test')
+                paths=paths, source='test', **KINDS[_KIND['current']][2])
     info.update(extra)
     (root / 'dataset.json').write_text(json.dumps(info))
 
@@ -53,11 +82,11 @@ def _coco(names, first_id: int) -> dict:
 def make_det(root) -> None:
     (root / 'images').mkdir(parents=True)
     (root / 'annotations').mkdir()
-    names = {'train': [f't{i}.jpg' for i in range(4)],
-             'val': ['v0.jpg', 'v1.jpg']}
+    names = {'train': [_name(f't{i}.jpg') for i in range(4)],
+             'val': [_name('v0.jpg'), _name('v1.jpg')]}
     for split, files in names.items():
         for i, name in enumerate(files):
-            _image(root / 'images' / name, 10 * (split == 'val') + i)
+            _write_image(root / 'images' / name, 10 * (split == 'val') + i)
         coco = _coco(files, 1 if split == 'train' else 100)
         (root / 'annotations' / f'{split}.json').write_text(json.dumps(coco))
     _info(root, 'det', ['cat', 'dog'], {
@@ -70,8 +99,8 @@ def make_seg(root) -> None:
         (root / 'images' / split).mkdir(parents=True)
         (root / 'annotations' / split).mkdir(parents=True)
         for i in range(count):
-            _image(root / 'images' / split / f'f{i}.png',
-                   10 * (split == 'val') + i)
+            _write_image(root / 'images' / split / f'f{i}.png',
+                         10 * (split == 'val') + i)
             label = np.zeros((SIZE[1], SIZE[0]), np.uint8)
             label[10:40, 20:60] = 1 + i % 2
             label[0, :] = 255
@@ -395,3 +424,60 @@ def test_other_arch_widths(folders, tmp_path):
     assert seg.model.decode_head.in_channels == [96, 192, 384, 768]
     assert seg.model.auxiliary_head.in_channels == 384
     assert seg.optim_wrapper.paramwise_cfg.num_layers == 6
+
+
+@pytest.fixture
+def band_images():
+    """The makers write 4-band float32 TIFFs (and say so in
+    dataset.json)."""
+    _KIND['current'] = 'bands'
+    yield
+    _KIND['current'] = 'rgb'
+
+
+@pytest.mark.parametrize('task', ['det', 'seg'])
+def test_written_config_for_band_images(band_images, tmp_path, task):
+    """A det / seg folder of 4-band float32 TIFFs: the written config and
+    its FCMAE config take 4 channels (LoadAnyImageFromFile, the bands' mean
+    and std, no RGB-only transform) and pass the pre-flight."""
+    from mmconvnextv2.datasets.config_writer import preflight
+    MAKERS[task](tmp_path / 'data')
+    written = _write(tmp_path / 'data', tmp_path, task, iters=2,
+                     pretrain_iters=2)
+    _, _, stats = KINDS['bands']
+    for path in (written.config, written.fcmae_config):
+        assert preflight(path) == []
+        cfg = Config.fromfile(path)
+        assert cfg.model.backbone.in_channels == 4
+        pre = cfg.model.get('data_preprocessor') or cfg.data_preprocessor
+        assert pre.mean == stats['mean'] and pre.std == stats['std']
+        assert not pre.get('bgr_to_rgb') and not pre.get('to_rgb')
+        for loader in ('train', 'val', 'test'):
+            if f'{loader}_dataloader' not in cfg or path != written.config \
+                    and loader != 'train':
+                continue
+            types = [t['type'] for t in
+                     cfg[f'{loader}_dataloader'].dataset.pipeline]
+            assert types[0] == 'LoadAnyImageFromFile'
+            assert 'PhotoMetricDistortion' not in types
+    expected = {'det': 'AnyChannelDetDataPreprocessor',
+                'seg': 'SegDataPreProcessor'}[task]
+    assert Config.fromfile(written.config).model.data_preprocessor.type == \
+        expected
+    assert Config.fromfile(written.fcmae_config).data_preprocessor.type == \
+        'AnyChannelSelfSupDataPreprocessor'
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('task', ['det', 'seg'])
+def test_written_config_for_band_images_trains(band_images, tmp_path, task):
+    """... and the configs train 2 iterations (the FCMAE one beside det)."""
+    MAKERS[task](tmp_path / 'data')
+    written = _write(tmp_path / 'data', tmp_path, task, iters=2,
+                     pretrain_iters=2)
+    scalars = _train(written.config, tmp_path / 'work')
+    assert np.isfinite(scalars['train/loss'])
+    if task == 'det':
+        scalars = _train(written.fcmae_config, tmp_path / 'fcmae',
+                         loaders=('train',))
+        assert np.isfinite(scalars['train/loss'])

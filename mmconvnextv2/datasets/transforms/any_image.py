@@ -35,13 +35,17 @@ from ...utils.errors import one_line
 from ...utils.paths import IMAGE_EXTENSIONS
 from .loading import CorruptImageError
 
-__all__ = ['ANY_IMAGE_EXTENSIONS', 'LoadAnyImageFromFile', 'decode_any_image',
-           'select_bands', 'to_rgb8']
+__all__ = ['ANY_IMAGE_EXTENSIONS', 'OWN_DECODER_EXTENSIONS',
+           'LoadAnyImageFromFile', 'decode_any_image', 'select_bands',
+           'to_rgb8']
 
 #: The files :func:`decode_any_image` reads (the images and ``.npy``).
 ANY_IMAGE_EXTENSIONS = IMAGE_EXTENSIONS + ('.npy', )
 
 _TIFF = ('.tif', '.tiff')
+#: The files :func:`decode_any_image` reads without OpenCV (tifffile,
+#: numpy): PIL and OpenCV do not read all of them (float or many bands).
+OWN_DECODER_EXTENSIONS = _TIFF + ('.npy', )
 _PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 #: PNG colour types (IHDR) without colour: grey, grey + alpha.
 _PNG_GREY = (0, 4)
