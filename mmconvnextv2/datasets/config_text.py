@@ -26,8 +26,8 @@ def _flat(value: Any) -> str:
     if isinstance(value, tuple):
         inner = ', '.join(_flat(v) for v in value)
         return f'({inner},)' if len(value) == 1 else f'({inner})'
-    if isinstance(value, float):
-        return repr(round(value, 6))
+    if isinstance(value, float):  # significant digits: small bands' stats
+        return repr(float(f'{value:.10g}'))
     return repr(value)
 
 

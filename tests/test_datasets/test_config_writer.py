@@ -143,6 +143,9 @@ def _write(folder, tmp_path, task, **kwargs):
 def test_source_wraps_and_references():
     text = source(dict(a=Code('x'), b=[1, 2.5, 'c'], t=(1,)))
     assert text == "dict(a=x, b=[1, 2.5, 'c'], t=(1,))"
+    # the statistics of small-valued bands and of 16-bit frames, as they are
+    assert source([0.000152295, 1.5e-07, 10723.002, 0.1 + 0.2]) == \
+        '[0.000152295, 1.5e-07, 10723.002, 0.3]'
     long = source(dict(key=list(range(40))), 0, 10)
     assert long.startswith('dict(\n    key=[\n        0,')
     assert eval(long) == dict(key=list(range(40)))  # noqa: S307
