@@ -15,8 +15,9 @@ from .quickstart import SCORE_THR
 from .quickstart_collapse import rule
 from .quickstart_data import (DataPlan, main_tasks, run_dir, run_name,
                               sweep_tasks)
-from .quickstart_pictures import (PictureSet, score_caption,
-                                  visualise_reconstruction)
+from .quickstart_picture_checks import (reconstruction_pictures,
+                                        result_drawing)
+from .quickstart_pictures import PictureSet, score_caption
 from .quickstart_report import MODELS, START_LABELS
 from .quickstart_run import finish_job
 from .quickstart_sweep import SWEEP_HEADER, score_rows
@@ -110,16 +111,21 @@ def data_notes(results: Dict) -> List[str]:
         'count 0 s).']
 
 
+def _picture_name(task: str) -> str:
+    return {'det': 'det_results.jpg', 'seg': 'seg_results.png',
+            'cls': 'cls_results.png'}[task]
+
+
 def _pictures(plan: DataPlan, rates: Dict[str, float], seed: int
               ) -> List[PictureSet]:
     runs = {START_LABELS[s.name]: run_dir(plan, s.name, rates[s.name], seed)
             for s in plan.starts}
+    name = _picture_name(plan.task)
     if plan.task == 'cls':
-        return [PictureSet('cls_results.png', runs, ground_truth=False,
+        return [PictureSet(name, runs, ground_truth=False,
                            caption='ground truth and prediction written on '
                            'each image')]
-    ext = 'jpg' if plan.task == 'det' else 'png'
-    return [PictureSet(f'{plan.task}_results.{ext}', runs, caption=(
+    return [PictureSet(name, runs, caption=(
         score_caption(SCORE_THR if plan.task == 'det' else None)))]
 
 
@@ -135,16 +141,16 @@ def run_data_job(plan: DataPlan, jobs: int = 2, quiet: bool = False,
     sweep = run_sweep(plan, jobs, quiet)
     rates, source = choose_rates(plan, sweep)
     tasks = main_tasks(plan, rates)
+    show_dir = result_drawing(plan.info, _picture_name(plan.task))
     study = payoff.run_study(
         plan.written.fcmae_config, tasks, _budgets(tasks), plan.seeds,
-        plan.work, (), plan.seed, jobs, quiet, show_dir='vis')
+        plan.work, (), plan.seed, jobs, quiet, show_dir=show_dir)
     pretrain = study['pretrain']
     fcmae_ckpt = pretrain['checkpoints'][str(plan.budget)]
     from mmengine.config import Config
     crop = Config.fromfile(plan.written.fcmae_config).crop_size
-    recon = visualise_reconstruction(
-        plan.work, plan.written.fcmae_config, fcmae_ckpt,
-        osp.join(plan.info.root, plan.info.paths['train']['img']), crop)
+    recon = reconstruction_pictures(plan.work, plan.written.fcmae_config,
+                                    fcmae_ckpt, plan.info, crop)
     by_name = {(r['task'], r['seed']): r for r in study['runs']}
     runs = {f'{s.name}_s{seed}': dict(
         by_name[(run_name(s.name, rates[s.name]), seed)], kind=plan.task,
@@ -174,6 +180,6 @@ def run_data_job(plan: DataPlan, jobs: int = 2, quiet: bool = False,
     name = osp.basename(plan.info.root)
     finish_job(plan.work, results, f'Quickstart results: {name} '
                f'({MODELS[plan.task]}, ConvNeXt V2-{plan.arch})',
-               data_notes, panels, _pictures(plan, rates, plan.seeds[0]),
-               [recon], start)
+               data_notes, panels, _pictures(plan, rates, plan.seeds[0])
+               if show_dir else [], recon, start)
     return results

@@ -32,22 +32,27 @@ TRAIN = [f'seq{g}_{i:03d}.jpg' for g in 'abc' for i in (1, 2)]
 VAL = ['seqv_001.jpg', 'seqv_002.jpg']
 
 
+def polygon(seed: int):
+    """The points of a frame's object (inside 80 x 56 px)."""
+    x, y = 10 + 7 * (seed % 5), 8 + 3 * (seed % 4)
+    return [(x, y), (x + 40, y + 4), (x + 30, y + 36), (x + 4, y + 30)]
+
+
 def _frame(path, seed: int, size=(96, 64)):
     """Noise with a bright polygon; returns the polygon's points."""
     rng = np.random.default_rng(seed)
     img = Image.fromarray(rng.integers(0, 90, (size[1], size[0], 3),
                                        dtype=np.uint8))
-    x, y = 10 + 7 * (seed % 5), 8 + 3 * (seed % 4)
-    points = [(x, y), (x + 40, y + 4), (x + 30, y + 36), (x + 4, y + 30)]
+    points = polygon(seed)
     ImageDraw.Draw(img).polygon(points, fill=(230, 200, 40))
     img.save(path, quality=95)
     return points
 
 
-def _via(folder, names, first_seed):
+def _via(folder, names, first_seed, frame):
     entries = {}
     for i, name in enumerate(names):
-        xs, ys = zip(*_frame(folder / name, first_seed + i))
+        xs, ys = zip(*frame(folder / name, first_seed + i))
         shape = dict(name='polygon', all_points_x=xs, all_points_y=ys)
         entries[name] = dict(filename=name, size=-1, file_attributes={},
                              regions=[dict(region_attributes={},
@@ -55,19 +60,27 @@ def _via(folder, names, first_seed):
     return entries
 
 
-@pytest.fixture(scope='module')
-def det_set(tmp_path_factory):
-    """6 training frames in 3 name groups and 2 validation frames, polygons
-    in VIA 2 files, imported."""
-    src = tmp_path_factory.mktemp('via')
-    (src / 'train.json').write_text(json.dumps(_via(src, TRAIN, 0)))
-    (src / 'val.json').write_text(json.dumps(_via(src, VAL, 50)))
-    out = tmp_path_factory.mktemp('det') / 'droplets_tiny'
+def via_set(src, out, suffix='.jpg', frame=_frame):
+    """6 training frames in 3 name groups and 2 validation frames (named
+    as :data:`TRAIN` / :data:`VAL` with ``suffix``), each written by
+    ``frame(path, seed)``, which returns its object's polygon; the polygons
+    in VIA 2 files in ``src``, imported into ``out``."""
+    for split, names, seed in (('train', TRAIN, 0), ('val', VAL, 50)):
+        names = [n.replace('.jpg', suffix) for n in names]
+        (src / f'{split}.json').write_text(json.dumps(
+            _via(src, names, seed, frame)))
     result = import_dataset('via', str(src / 'train.json'), str(out),
                             str(src), val=str(src / 'val.json'),
                             classes=['drop'])
     assert result.written, result.problem
     return out
+
+
+@pytest.fixture(scope='module')
+def det_set(tmp_path_factory):
+    """:func:`via_set` of JPEG frames."""
+    return via_set(tmp_path_factory.mktemp('via'),
+                   tmp_path_factory.mktemp('det') / 'droplets_tiny')
 
 
 @pytest.fixture(scope='module')
