@@ -10,64 +10,13 @@ import re
 
 import numpy as np
 import pytest
-import torch
-from helpers.classifier import CONFIG, ROOT
+from helpers.channel_configs import channel_config, save_untrained
 from helpers.modalities import bands_tiff, grey16_tiff
-from helpers.trained import DET_CONFIG, SEG_CONFIG
 from PIL import Image
 
-from mmconvnextv2.apis import load_config, run_inference
+from mmconvnextv2.apis import run_inference
 from mmconvnextv2.apis.image_inputs import ImageReader
 from mmconvnextv2.utils.display import display_rgb
-from mmconvnextv2.utils.models import build_model
-
-CONFIGS = {'det': DET_CONFIG, 'seg': SEG_CONFIG, 'cls': CONFIG}
-PACK = {
-    'det': dict(type='PackDetInputs', meta_keys=(
-        'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
-    'seg': dict(type='PackSegInputs'),
-    'cls': dict(type='PackInputs'),
-}
-RESIZE = {'det': (128, 128), 'seg': (128, 128), 'cls': (32, 32)}
-# 16-bit grey: one mean / std in the preprocessor (mmengine's take one)
-GREY = dict(mean=[32768.], std=[18918.])
-
-
-def channel_config(task: str, channels: int):
-    """The task's config for ``channels``-band images: the C-channel stem,
-    LoadAnyImageFromFile, and normalisation in the preprocessor (1 band) or
-    in the pipeline (4 bands: mmengine's preprocessors take 1 or 3)."""
-    cfg = load_config(osp.join(ROOT, CONFIGS[task]))
-    cfg.model.backbone.in_channels = channels
-    norm = []
-    if channels == 1:
-        pre = dict(GREY)
-    else:
-        pre = dict(mean=None, std=None)
-        norm = [dict(type='Normalize', mean=[0.] * channels,
-                     std=[1.] * channels, to_rgb=False)]
-    pre['bgr_to_rgb' if task != 'cls' else 'to_rgb'] = False
-    if task == 'cls':
-        cfg.data_preprocessor.update(pre)
-    else:
-        cfg.model.data_preprocessor.update(pre)
-    cfg.test_dataloader.dataset.pipeline = [
-        dict(type='LoadAnyImageFromFile'),
-        dict(type='Resize', scale=RESIZE[task], keep_ratio=False),
-        *norm, PACK[task]]
-    return cfg
-
-
-def save_untrained(cfg, path: str, channels_of_stem=None) -> str:
-    torch.manual_seed(0)
-    model = build_model(cfg, init=False)
-    state = model.state_dict()
-    if channels_of_stem is not None:  # a checkpoint of another stem
-        key = 'backbone.downsample_layers.0.0.weight'
-        c0, _, p, _ = state[key].shape
-        state[key] = torch.randn(c0, channels_of_stem, p, p)
-    torch.save({'state_dict': state}, path)
-    return path
 
 
 @pytest.mark.parametrize('task', ['det', 'seg', 'cls'])
