@@ -195,8 +195,8 @@ class DetectionPredictor(Predictor):
         sample, = self.inferencer(inputs,
                                   return_datasamples=True)['predictions']
         self.inferencer.visualizer.add_datasample(
-            osp.basename(image), picture, sample, draw_gt=False, pred_score_thr=self.score_thr,
-            out_file=drawing)
+            osp.basename(image), picture, sample, draw_gt=False,
+            pred_score_thr=self.score_thr, out_file=drawing)
         pred = self.inferencer.pred2dict(sample)
         detections = [
             dict(label=pred['labels'][i],
