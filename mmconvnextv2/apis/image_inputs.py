@@ -52,7 +52,9 @@ def take_any_loader(cfg: Config) -> Optional[LoadAnyImageFromFile]:
 def check_image(path: str) -> None:
     """Raise ``ValueError`` (one line) unless ``path`` is an image this
     package reads: PIL checks JPEG, PNG ...; TIFF and ``.npy`` files are
-    decoded (:func:`decode_any_image`)."""
+    decoded
+    (:func:`~mmconvnextv2.datasets.transforms.any_image.decode_any_image`).
+    """
     from PIL import Image, UnidentifiedImageError
     suffix = osp.splitext(path)[1].lower()
     if suffix not in ANY_IMAGE_EXTENSIONS:

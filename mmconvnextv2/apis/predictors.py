@@ -31,6 +31,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from PIL import Image
 
+from ..utils.paths import is_image_file
 from .image_inputs import ImageReader
 from .model_loading import (TASK_NAMES, config_task, load_config,
                             load_model_checkpoint, model_meta, with_article)
@@ -53,7 +54,8 @@ class Predictor(metaclass=ABCMeta):
             Face files.
         device: ``'cpu'`` or ``'cuda'`` (``'cuda:N'``).
         config_name: How errors name the config (default: its path).
-        bands: The bands drawn (see :class:`ImageReader`).
+        bands: The bands drawn (see
+            :class:`~mmconvnextv2.apis.image_inputs.ImageReader`).
 
     Raises:
         ValueError: no CUDA for a ``cuda`` device, a config of another task,
@@ -140,11 +142,14 @@ class Predictor(metaclass=ABCMeta):
 
     def drawing_path(self, image: str, out_dir: str) -> str:
         """Where the drawing of ``image`` goes: ``out_dir/vis/<image>``
-        (with :attr:`drawing_extension` when set)."""
-        name = osp.basename(image)
+        (with :attr:`drawing_extension` when set, ``.png`` for an array
+        file)."""
+        stem, extension = osp.splitext(osp.basename(image))
         if self.drawing_extension is not None:
-            name = osp.splitext(name)[0] + self.drawing_extension
-        return osp.join(out_dir, 'vis', name)
+            extension = self.drawing_extension
+        elif not is_image_file(image):  # .npy
+            extension = '.png'
+        return osp.join(out_dir, 'vis', stem + extension)
 
     def __call__(self, image: str, out_dir: str) -> Dict[str, Any]:
         """Predict ``image``; draw it into ``out_dir/vis``; return its
@@ -327,7 +332,8 @@ def build_predictor(config: Union[str, Config], checkpoint: str,
         device: ``'cpu'`` or ``'cuda'`` (``'cuda:N'``).
         score_thr: Detection: drawn and listed only from this score on.
         topk: Classification: how many classes to list.
-        bands: The bands drawn (see :class:`ImageReader`).
+        bands: The bands drawn (see
+            :class:`~mmconvnextv2.apis.image_inputs.ImageReader`).
 
     Raises:
         ValueError: a config of another kind (FCMAE pre-training, ...), or

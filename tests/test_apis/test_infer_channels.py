@@ -1,6 +1,6 @@
 """Inference on C-channel images: our Mask R-CNN, UperNet and classifier
-configs made 1-channel (16-bit grey TIFF) and 4-channel (float32 TIFF)
-predict and draw through tools/infer.py's package path; the drawing shows
+configs made 1-channel (16-bit grey TIFF) and 4-channel (float32 TIFF,
+float32 .npy) predict and draw through tools/infer.py's package path; the drawing shows
 the bands by the display helper (grey drawn as grey, ``bands`` chosen);
 bands the model lacks are refused in one line. Untrained weights saved by
 the tests."""
@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pytest
 from helpers.channel_configs import channel_config, save_untrained
-from helpers.modalities import bands_tiff, grey16_tiff
+from helpers.modalities import array_npy, bands_tiff, grey16_tiff
 from PIL import Image
 
 from mmconvnextv2.apis import run_inference
@@ -24,6 +24,8 @@ from mmconvnextv2.utils.display import display_rgb
 def test_infer_on_c_channel_images(tmp_path, task, channels):
     if channels == 1:
         image, pixels = grey16_tiff(str(tmp_path), size=48)
+    elif task == 'seg':  # an array file: drawn as vis/array.png
+        image, pixels = array_npy(str(tmp_path), bands=4, size=48)
     else:
         image, pixels = bands_tiff(str(tmp_path), bands=4, size=48)
     cfg = channel_config(task, channels)
@@ -43,6 +45,8 @@ def test_infer_on_c_channel_images(tmp_path, task, channels):
         assert (shown[..., 0] == shown[..., 2]).all()
         assert len(np.unique(shown)) > 200  # 16-bit values stretched
     assert drawing.shape == shown.shape
+    if image.endswith('.npy'):
+        assert record['visualization'] == osp.join(out, 'vis', 'array.png')
     if task == 'det':  # the bands as the display helper draws them
         np.testing.assert_array_equal(drawing, shown)
     elif task == 'cls':  # mmpretrain writes the classes over the image
