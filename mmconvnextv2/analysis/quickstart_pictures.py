@@ -39,15 +39,20 @@ class PictureSet:
 
 
 def visualise_reconstruction(work: str, fcmae_config: str, checkpoint: str,
-                             images: str, size: int) -> str:
+                             images: str, size: int,
+                             bands: Optional[Sequence[int]] = None) -> str:
     """``fcmae_reconstruction.png`` by tools/misc/visualize_fcmae.py, on
-    the first images of the folder ``images`` at ``size`` px."""
+    the first images of the folder ``images`` at ``size`` px. Images of C
+    bands (a config loading with ``LoadAnyImageFromFile``) are shown by
+    their first three bands (one: grey) or ``bands``, by
+    :func:`~mmconvnextv2.utils.display.display_rgb`."""
     recon = osp.join(work, 'fcmae_reconstruction.png')
     board = ProgressBoard()
+    chosen = ['--bands', ','.join(map(str, bands))] if bands else []
     ToolRunner(quiet=True, board=board, root=work)(
         'tools/misc/visualize_fcmae.py',
         [fcmae_config, checkpoint, images, '--out', recon, '--size',
-         str(size)], osp.join(work, 'pretrain', 'tool.log'))
+         str(size), *chosen], osp.join(work, 'pretrain', 'tool.log'))
     board.close()
     return recon
 

@@ -1,8 +1,10 @@
 """Export a trained model to ONNX and check the file against PyTorch.
 
-What is exported (the input is the normalised image, ``(N, 3, H, W)``
-float32, N free: the config's ``data_preprocessor`` normalisation is not in
-the graph and is written into the file's metadata):
+What is exported (the input is the normalised image, ``(N, C, H, W)``
+float32, N free, C the backbone's ``in_channels``: the normalisation of the
+config's ``data_preprocessor``, or of its test pipeline's ``Normalize`` for
+a C-channel config that normalises there, is not in the graph and is
+written into the file's metadata, with C as ``channels``):
 
 * ``backbone``, any config: the backbone's multi-scale feature maps
   ``feat0`` ... (the dense path; the masked FCMAE path is not exported);
@@ -28,6 +30,7 @@ from mmengine.model import revert_sync_batchnorm
 from torch import Tensor, nn
 
 from ..checkpoint import load_backbone_checkpoint
+from ..checkpoint.channels import stem_in_channels
 from .model_loading import config_task, load_config, load_model_checkpoint
 from ..utils.models import build_model
 
@@ -35,6 +38,15 @@ from ..utils.models import build_model
 STRIDE = 32
 WHATS = ('backbone', 'model')
 OPSET = 17  # LayerNormalization is a native op from opset 17
+
+
+def input_channels(module: nn.Module) -> int:
+    """The image channels an export module (of :func:`build_export_module`)
+    takes: its ConvNeXt V2 stem's."""
+    for part in module.modules():
+        if hasattr(part, 'downsample_layers'):
+            return stem_in_channels(part)
+    return 3
 
 
 class _Backbone(nn.Module):
@@ -129,7 +141,8 @@ def check_shape(shape: Sequence[int]) -> Tuple[int, int]:
 
 def build_export_module(config: str, checkpoint: str, what: str = 'model'
                         ) -> Tuple[nn.Module, List[str], Config, str]:
-    """The module to export with the checkpoint loaded, its output names,
+    """The module to export with the checkpoint loaded (a 3-channel one
+    into a C-channel model by the config's stem rule), its output names,
     the config and its task."""
     if what not in WHATS:
         raise ValueError(f'--what {what!r}: choose from {list(WHATS)}')
@@ -143,10 +156,12 @@ def build_export_module(config: str, checkpoint: str, what: str = 'model'
     model = revert_sync_batchnorm(build_model(cfg, init=False)).eval()
     if what == 'backbone':
         # any file holding this backbone: ours, FCMAE, a whole detector ...
-        load_backbone_checkpoint(model.backbone, checkpoint)
+        load_backbone_checkpoint(model.backbone, checkpoint,
+                                 stem_rule=cfg.get('stem_rule', 'mean'))
         module, prefix = _Backbone(model), 'feat'
     else:
-        load_model_checkpoint(model, checkpoint, task, config)
+        load_model_checkpoint(model, checkpoint, task, config,
+                              stem_rule=cfg.get('stem_rule', 'mean'))
         if task == 'cls':
             module, prefix = _ClassifierLogits(model), None
         elif task == 'seg':
@@ -158,15 +173,30 @@ def build_export_module(config: str, checkpoint: str, what: str = 'model'
         names = ['logits' if task == 'cls' else 'seg_logits']
     else:
         with torch.no_grad():
-            count = len(module(torch.zeros(1, 3, STRIDE, STRIDE)))
+            count = len(module(torch.zeros(1, input_channels(module), STRIDE,
+                                           STRIDE)))
         names = [f'{prefix}{i}' for i in range(count)]
     return module, names, cfg, task
 
 
+def _pipeline_normalize(cfg: Config) -> dict:
+    """The ``Normalize`` of the test pipeline, or an empty dict."""
+    loader = cfg.get('test_dataloader') or {}
+    for step in (loader.get('dataset') or {}).get('pipeline') or []:
+        if isinstance(step, dict) and \
+                str(step.get('type', '')).split('.')[-1] == 'Normalize':
+            return dict(step)
+    return {}
+
+
 def preprocessing_meta(cfg: Config) -> Dict[str, str]:
-    """The normalisation the exported graph expects to have been applied."""
+    """The normalisation the exported graph expects to have been applied:
+    the data preprocessor's, or (none there) the test pipeline's
+    ``Normalize``."""
     pre = cfg.get('model', {}).get('data_preprocessor') or \
         cfg.get('data_preprocessor') or {}
+    if pre.get('mean') is None:
+        pre = _pipeline_normalize(cfg) or pre
     return {
         'mean': str(list(pre.get('mean', []))),
         'std': str(list(pre.get('std', []))),
@@ -177,9 +207,10 @@ def preprocessing_meta(cfg: Config) -> Dict[str, str]:
 def export_onnx(module: nn.Module, names: List[str], out: str,
                 shape: Tuple[int, int], metadata: Optional[Dict[str, str]] = None
                 ) -> None:
-    """Write ``module`` to ``out`` with a dynamic batch axis."""
+    """Write ``module`` to ``out`` with a dynamic batch axis, its input of
+    :func:`input_channels` channels."""
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-    dummy = torch.zeros(1, 3, *shape)
+    dummy = torch.zeros(1, input_channels(module), *shape)
     axes = {name: {0: 'batch'} for name in ['input', *names]}
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter('ignore')  # the TorchScript exporter's notice
@@ -205,12 +236,13 @@ def check_parity(module: nn.Module, names: List[str], out: str,
                  shape: Tuple[int, int], batch: int = 2, seed: int = 0
                  ) -> Dict[str, Tuple[float, float]]:
     """Run the file with onnxruntime and ``module`` with PyTorch on one
-    random batch (another batch size than the export's, to exercise the
-    dynamic axis). Returns, per output, (largest absolute difference,
-    that over the largest absolute PyTorch value)."""
+    random batch of the module's :func:`input_channels` (another batch size
+    than the export's, to exercise the dynamic axis). Returns, per output,
+    (largest absolute difference, that over the largest absolute PyTorch
+    value)."""
     import onnxruntime as ort
-    x = torch.randn(batch, 3, *shape, generator=torch.Generator().manual_seed(
-        seed))
+    x = torch.randn(batch, input_channels(module), *shape,
+                    generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():
         ref = module(x)
     ref = [ref] if isinstance(ref, Tensor) else list(ref)
@@ -254,7 +286,7 @@ def require_onnx() -> None:
                           'onnxruntime)')
 
 
-__all__ = ['STRIDE', 'WHATS', 'AdaptiveAvgPoolAsMatmul',
+__all__ = ['STRIDE', 'WHATS', 'input_channels', 'AdaptiveAvgPoolAsMatmul',
            'replace_adaptive_pools', 'check_shape', 'build_export_module',
            'preprocessing_meta', 'export_onnx', 'check_parity',
            'export_and_check', 'require_onnx']

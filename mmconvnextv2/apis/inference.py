@@ -9,24 +9,14 @@ import os.path as osp
 import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from ..datasets.transforms.any_image import ANY_IMAGE_EXTENSIONS
 from ..utils.fileio import write_json
-from ..utils.paths import IMAGE_EXTENSIONS, is_image_file
+from .image_inputs import check_image
 from .predictors import build_predictor
 
 
-def _check_image(path: str) -> None:
-    """Raise ``ValueError`` unless ``path`` is an image file PIL can read."""
-    from PIL import Image, UnidentifiedImageError
-    if not is_image_file(path):
-        raise ValueError(f'input {path!r} is not an image (extension '
-                         f'{osp.splitext(path)[1] or "none"!r}; images are '
-                         f'{", ".join(IMAGE_EXTENSIONS)})')
-    try:
-        with Image.open(path) as img:
-            img.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError) as err:
-        raise ValueError(f'input {path!r} is not a readable image: '
-                         f'{err}') from err
+def _is_image(name: str) -> bool:
+    return name.lower().endswith(ANY_IMAGE_EXTENSIONS)
 
 
 def collect_images(inputs: Sequence[str]) -> Tuple[List[str], bool]:
@@ -46,11 +36,11 @@ def collect_images(inputs: Sequence[str]) -> Tuple[List[str], bool]:
             folder = True
             found = sorted(
                 osp.join(item, name) for name in os.listdir(item)
-                if is_image_file(name)
+                if _is_image(name)
                 and osp.isfile(osp.join(item, name)))
             if not found:
                 raise ValueError(f'folder {item!r} holds no images '
-                                 f'({", ".join(IMAGE_EXTENSIONS)})')
+                                 f'({", ".join(ANY_IMAGE_EXTENSIONS)})')
             images += found
         elif osp.isfile(item):
             images.append(item)
@@ -58,7 +48,7 @@ def collect_images(inputs: Sequence[str]) -> Tuple[List[str], bool]:
             raise FileNotFoundError(f'input not found: {item!r}')
     seen: Dict[str, str] = {}
     for path in images:
-        _check_image(path)
+        check_image(path)
         stem = osp.splitext(osp.basename(path))[0]
         if stem in seen and seen[stem] != path:
             raise ValueError(f'inputs {seen[stem]!r} and {path!r} have the '
@@ -70,18 +60,20 @@ def collect_images(inputs: Sequence[str]) -> Tuple[List[str], bool]:
 
 def run_inference(config: str, checkpoint: str, inputs: Sequence[str],
                   out_dir: str, device: str = 'cpu', score_thr: float = 0.3,
-                  topk: int = 5, progress: Optional[bool] = None) -> dict:
+                  topk: int = 5, progress: Optional[bool] = None,
+                  bands: Optional[Sequence[int]] = None) -> dict:
     """Predict every image of ``inputs`` (files and folders); write one
     drawing per image under ``out_dir/vis``, the label maps of a segmentation
     config under ``out_dir/labels`` and every prediction into
     ``out_dir/predictions.json``. Returns what the JSON holds.
 
     ``progress`` (default: when a folder or several images are given) prints
-    a progress bar.
+    a progress bar. ``bands``: the bands drawn (see
+    :class:`~mmconvnextv2.apis.image_inputs.ImageReader`).
     """
     images, folder = collect_images(inputs)
     predictor = build_predictor(config, checkpoint, device, score_thr,
-                                topk)
+                                topk, bands=bands)
     os.makedirs(out_dir, exist_ok=True)
     if progress is None:
         progress = folder or len(images) > 1
@@ -106,4 +98,4 @@ def run_inference(config: str, checkpoint: str, inputs: Sequence[str],
     return summary
 
 
-__all__ = ['IMAGE_EXTENSIONS', 'collect_images', 'run_inference']
+__all__ = ['collect_images', 'run_inference']

@@ -6,7 +6,10 @@ that
 * a classifier config also takes the official, timm, mmpretrain and Hugging
   Face files directly (their layouts are converted on load), and
 * a checkpoint of another task or another size fails with one line naming it,
-  instead of loading non-strictly into a model that then predicts noise.
+  instead of loading non-strictly into a model that then predicts noise;
+* a 3-channel (RGB) checkpoint starts a model of other ``in_channels`` by
+  the stem rule of :mod:`mmconvnextv2.checkpoint.channels` (logged), and
+  one of C' channels is refused for a model of C != C', naming both.
 """
 from collections import OrderedDict
 from typing import Any, Dict, Tuple, Union
@@ -17,6 +20,7 @@ from torch import Tensor, nn
 
 from ..checkpoint import (backbone_part, check_arch, convert_state,
                          detect_layout, read_checkpoint, unwrap_state)
+from ..checkpoint.channels import STEM_KEY, fit_stem, stem_in_channels
 from ..runtime import drop_pretrained
 from ..utils.config import innermost_dataset
 
@@ -34,9 +38,15 @@ TASK_NAMES = {
 # --------------------------------------------------------------- the config
 def load_config(config: Union[str, Config]) -> Config:
     """Read a config (importing its ``custom_imports``), without the
-    ``Pretrained`` initialisations: the weights come from the checkpoint."""
+    ``Pretrained`` initialisations: the weights come from the checkpoint.
+    The ``stem_rule`` the backbone's init_cfg names (if any) is kept as the
+    config's top-level ``stem_rule``, for :func:`load_model_checkpoint`."""
     cfg = config.copy() if isinstance(config, Config) else Config.fromfile(
         config)
+    backbone = cfg.get('model', {}).get('backbone') or {}
+    init_cfg = backbone.get('init_cfg') if isinstance(backbone, dict) else None
+    if isinstance(init_cfg, dict) and 'stem_rule' in init_cfg:
+        cfg.stem_rule = init_cfg['stem_rule']
     drop_pretrained(cfg.get('model', {}))
     return cfg
 
@@ -119,13 +129,17 @@ def read_model_state(filename: str) -> Tuple[Dict[str, Tensor], dict]:
 
 
 def load_model_checkpoint(model: nn.Module, filename: str, task: str,
-                          config_name: str = 'the config') -> dict:
+                          config_name: str = 'the config',
+                          stem_rule: Any = 'mean') -> dict:
     """Load a whole-model checkpoint into ``model`` (a ``task`` model),
     strictly: same task, same backbone size, every weight present with the
-    model's shape. Returns the checkpoint's ``meta`` (may be empty).
+    model's shape; a 3-channel stem is adapted to the model's channels by
+    ``stem_rule`` (see :func:`~mmconvnextv2.checkpoint.channels.fit_stem`).
+    Returns the checkpoint's ``meta`` (may be empty).
 
     Raises:
-        ValueError: another task, another size, missing or mis-shaped weights
+        ValueError: another task, another size, a stem of another channel
+            count than 3 and the model's, missing or mis-shaped weights
             (each names the checkpoint and what differs).
     """
     state, meta = read_model_state(filename)
@@ -142,6 +156,8 @@ def load_model_checkpoint(model: nn.Module, filename: str, task: str,
             f'model{hint}, but {config_name} is '
             f'{with_article(TASK_NAMES[task])} config')
     check_arch(model.backbone, backbone_part(state), filename)
+    fit_stem(state, stem_in_channels(model.backbone), filename, stem_rule,
+             key='backbone.' + STEM_KEY)
     own = model.state_dict()
     missing = [k for k in own if k not in state]
     shapes = [f'{k}: checkpoint {tuple(state[k].shape)} vs model '

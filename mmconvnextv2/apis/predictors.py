@@ -9,8 +9,11 @@ pre- and post-processing, their visualisers. Only the weights go through
 
 The inferencers are asked to write nothing: the predictor chooses the names
 of its files (``vis/<image>``, ``labels/<image stem>.png``) and has the
-task's visualiser draw to that path. :func:`build_predictor` picks the
-predictor of a config's task.
+task's visualiser draw to that path. Images of C bands (a config loading
+with ``LoadAnyImageFromFile``) reach the inferencer as arrays and are drawn
+by their first three bands or the ``bands`` asked for
+(:class:`~mmconvnextv2.apis.image_inputs.ImageReader`).
+:func:`build_predictor` picks the predictor of a config's task.
 """
 import contextlib
 import io
@@ -19,7 +22,7 @@ import os.path as osp
 import time
 import warnings
 from abc import ABCMeta, abstractmethod
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import mmcv
 import numpy as np
@@ -28,6 +31,8 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from PIL import Image
 
+from ..utils.paths import is_image_file
+from .image_inputs import ImageReader
 from .model_loading import (TASK_NAMES, config_task, load_config,
                             load_model_checkpoint, model_meta, with_article)
 
@@ -49,10 +54,12 @@ class Predictor(metaclass=ABCMeta):
             Face files.
         device: ``'cpu'`` or ``'cuda'`` (``'cuda:N'``).
         config_name: How errors name the config (default: its path).
+        bands: The bands drawn (see
+            :class:`~mmconvnextv2.apis.image_inputs.ImageReader`).
 
     Raises:
         ValueError: no CUDA for a ``cuda`` device, a config of another task,
-            a checkpoint that does not fit it.
+            a checkpoint that does not fit it, ``bands`` the model lacks.
     """
 
     #: ``'det'``, ``'seg'`` or ``'cls'``, as :func:`config_task` names it.
@@ -63,8 +70,8 @@ class Predictor(metaclass=ABCMeta):
     drawing_extension: Optional[str] = None
 
     def __init__(self, config: Union[str, Config], checkpoint: str,
-                 device: str = 'cpu',
-                 config_name: Optional[str] = None) -> None:
+                 device: str = 'cpu', config_name: Optional[str] = None,
+                 bands: Optional[Sequence[int]] = None) -> None:
         if str(device).startswith('cuda') and not torch.cuda.is_available():
             raise ValueError(f'--device {device}: CUDA is not available here')
         self.config_name = config_name or (
@@ -79,13 +86,16 @@ class Predictor(metaclass=ABCMeta):
         self.checkpoint = str(checkpoint)
         self.device = str(device)
         self.scope = self.cfg.get('default_scope')
+        channels = self.cfg.model.get('backbone', {}).get('in_channels', 3)
+        self.reader = ImageReader(self.cfg, channels, bands)
         with DefaultScope.overwrite_default_scope(self.scope), \
                 warnings.catch_warnings():  # "weights is None": they come next
             warnings.simplefilter('ignore')
             inferencer = self._build_inferencer()
         self.inferencer = self._prepared(inferencer)
-        meta = load_model_checkpoint(self.inferencer.model, self.checkpoint,
-                                     self.task, self.config_name)
+        meta = load_model_checkpoint(
+            self.inferencer.model, self.checkpoint, self.task,
+            self.config_name, stem_rule=self.cfg.get('stem_rule', 'mean'))
         self.classes = self._use_meta(model_meta(self.cfg, meta))
 
     # ------------------------------------------------------ per task
@@ -97,7 +107,8 @@ class Predictor(metaclass=ABCMeta):
     @abstractmethod
     def _predict(self, image: str, out_dir: str, drawing: str) -> Fields:
         """The record's :attr:`fields` for ``image``; draw it to the path
-        ``drawing``."""
+        ``drawing`` (``self.reader`` gives the inferencer's input and the
+        picture to draw on)."""
 
     def _use_meta(self, meta: Dict[str, Any]) -> Optional[tuple]:
         """Hand the class names (and palette) to the model; return the class
@@ -131,11 +142,14 @@ class Predictor(metaclass=ABCMeta):
 
     def drawing_path(self, image: str, out_dir: str) -> str:
         """Where the drawing of ``image`` goes: ``out_dir/vis/<image>``
-        (with :attr:`drawing_extension` when set)."""
-        name = osp.basename(image)
+        (with :attr:`drawing_extension` when set, ``.png`` for an array
+        file)."""
+        stem, extension = osp.splitext(osp.basename(image))
         if self.drawing_extension is not None:
-            name = osp.splitext(name)[0] + self.drawing_extension
-        return osp.join(out_dir, 'vis', name)
+            extension = self.drawing_extension
+        elif not is_image_file(image):  # .npy
+            extension = '.png'
+        return osp.join(out_dir, 'vis', stem + extension)
 
     def __call__(self, image: str, out_dir: str) -> Dict[str, Any]:
         """Predict ``image``; draw it into ``out_dir/vis``; return its
@@ -163,9 +177,10 @@ class DetectionPredictor(Predictor):
 
     def __init__(self, config: Union[str, Config], checkpoint: str,
                  device: str = 'cpu', config_name: Optional[str] = None,
-                 score_thr: float = 0.3) -> None:
+                 score_thr: float = 0.3,
+                 bands: Optional[Sequence[int]] = None) -> None:
         self.score_thr = score_thr
-        super().__init__(config, checkpoint, device, config_name)
+        super().__init__(config, checkpoint, device, config_name, bands)
 
     def _build_inferencer(self) -> Any:
         from mmdet.apis import DetInferencer
@@ -181,12 +196,12 @@ class DetectionPredictor(Predictor):
 
     def _predict(self, image: str, out_dir: str, drawing: str) -> Fields:
         # no out_dir: mmdet writes neither its drawing nor its predictions
-        sample, = self.inferencer(image,
+        inputs, picture = self.reader(image)
+        sample, = self.inferencer(inputs,
                                   return_datasamples=True)['predictions']
         self.inferencer.visualizer.add_datasample(
-            osp.basename(image), mmcv.imread(image, channel_order='rgb'),
-            sample, draw_gt=False, pred_score_thr=self.score_thr,
-            out_file=drawing)
+            osp.basename(image), picture, sample, draw_gt=False,
+            pred_score_thr=self.score_thr, out_file=drawing)
         pred = self.inferencer.pred2dict(sample)
         detections = [
             dict(label=pred['labels'][i],
@@ -213,9 +228,11 @@ class SegmentationPredictor(Predictor):
 
     def _predict(self, image: str, out_dir: str, drawing: str) -> Fields:
         # no out_dir: mmseg writes neither its drawing nor its label map
-        result = self.inferencer(image, return_vis=True)
-        mmcv.imwrite(mmcv.rgb2bgr(result['visualization']), drawing)
-        label_map = np.asarray(result['predictions'])
+        inputs, picture = self.reader(image)
+        sample = self.inferencer(inputs, return_datasamples=True)
+        vis, = self.inferencer.visualize([picture], [sample], return_vis=True)
+        mmcv.imwrite(mmcv.rgb2bgr(vis), drawing)
+        label_map = sample.pred_sem_seg.numpy().data[0]
         path = self.write_label_map(label_map, image, out_dir)
         present, counts = np.unique(label_map, return_counts=True)
         return dict(
@@ -254,9 +271,10 @@ class ClassificationPredictor(Predictor):
 
     def __init__(self, config: Union[str, Config], checkpoint: str,
                  device: str = 'cpu', config_name: Optional[str] = None,
-                 topk: int = 5) -> None:
+                 topk: int = 5,
+                 bands: Optional[Sequence[int]] = None) -> None:
         self.topk = topk
-        super().__init__(config, checkpoint, device, config_name)
+        super().__init__(config, checkpoint, device, config_name, bands)
 
     def _build_inferencer(self) -> Any:
         from mmpretrain.apis import ImageClassificationInferencer
@@ -271,14 +289,15 @@ class ClassificationPredictor(Predictor):
         return classes
 
     def _predict(self, image: str, out_dir: str, drawing: str) -> Fields:
+        inputs, picture = self.reader(image)
         with contextlib.redirect_stdout(io.StringIO()):  # its own bar
-            sample, = self.inferencer(image, return_datasamples=True)
+            sample, = self.inferencer(inputs, return_datasamples=True)
         scores = sample.pred_score.detach().cpu().numpy()
         order = np.argsort(-scores, kind='stable')[:self.topk]
         topk = [{'label': int(i), 'class': self.class_name(int(i)),
                  'score': float(scores[i])} for i in order]
         self.visualizer.visualize_cls(
-            mmcv.imread(image, channel_order='rgb'), sample,
+            picture, sample,
             classes=self.inferencer.classes, draw_gt=False,
             name=osp.splitext(osp.basename(image))[0], out_file=drawing)
         return dict(topk=topk)
@@ -303,7 +322,8 @@ PREDICTORS = {
 
 def build_predictor(config: Union[str, Config], checkpoint: str,
                     device: str = 'cpu', score_thr: float = 0.3,
-                    topk: int = 5) -> Predictor:
+                    topk: int = 5,
+                    bands: Optional[Sequence[int]] = None) -> Predictor:
     """The predictor of the config's task (its default scope and model).
 
     Args:
@@ -312,6 +332,8 @@ def build_predictor(config: Union[str, Config], checkpoint: str,
         device: ``'cpu'`` or ``'cuda'`` (``'cuda:N'``).
         score_thr: Detection: drawn and listed only from this score on.
         topk: Classification: how many classes to list.
+        bands: The bands drawn (see
+            :class:`~mmconvnextv2.apis.image_inputs.ImageReader`).
 
     Raises:
         ValueError: a config of another kind (FCMAE pre-training, ...), or
@@ -323,7 +345,7 @@ def build_predictor(config: Union[str, Config], checkpoint: str,
     options = {'det': dict(score_thr=score_thr),
                'cls': dict(topk=topk)}.get(task, {})
     return PREDICTORS[task](cfg, checkpoint, device, config_name=name,
-                            **options)
+                            bands=bands, **options)
 
 
 __all__ = [

@@ -6,7 +6,9 @@ configs need no change):
   :class:`AtomicCheckpointHook` (same arguments);
 * ``custom_hooks``: :class:`PreemptionHook`, :class:`RandomStateHook`,
   :class:`DistWatchdogHook` and :class:`NonFiniteLossHook` (``max_skips``
-  from ``max_nonfinite_skips`` / ``MMCNV2_MAX_NONFINITE_SKIPS``);
+  from ``max_nonfinite_skips`` / ``MMCNV2_MAX_NONFINITE_SKIPS``) for
+  training; :class:`StemChannelsHook` for every run (``load_from`` and
+  ``--resume`` across channel counts);
 * ``env_cfg.dist_cfg.timeout``: the collective timeout
   (:func:`set_dist_timeout`: ``MMCNV2_DIST_TIMEOUT``, the config, or 600 s);
 * dataloader pipelines: ``LoadImageFromFile`` becomes
@@ -58,13 +60,15 @@ def _replace_checkpoint_hook(cfg: Config) -> None:
         hooks['checkpoint']['type'] = _UPSTREAM.get(kind, kind)
 
 
-def _add_custom_hooks(cfg: Config) -> None:
+def _add_custom_hooks(cfg: Config, training: bool) -> None:
     hooks = list(cfg.get('custom_hooks') or [])
     present = {h.get('type') for h in hooks if isinstance(h, dict)}
-    for kind in ('PreemptionHook', 'RandomStateHook', 'DistWatchdogHook'):
+    kinds = ('PreemptionHook', 'RandomStateHook', 'DistWatchdogHook',
+             'StemChannelsHook') if training else ('StemChannelsHook', )
+    for kind in kinds:
         if kind not in present:
             hooks.append(dict(type=kind))
-    if 'NonFiniteLossHook' not in present:
+    if training and 'NonFiniteLossHook' not in present:
         hooks.append(dict(type='NonFiniteLossHook',
                           max_skips=nonfinite_skips(cfg)))
     cfg.custom_hooks = hooks
@@ -142,9 +146,10 @@ def _choose_resume_checkpoint(cfg: Config) -> None:
 
 def make_reliable(cfg: Config) -> None:
     """Apply the edits listed in the module docstring to ``cfg``."""
-    if 'train_cfg' in cfg and cfg.get('train_cfg'):
+    training = bool('train_cfg' in cfg and cfg.get('train_cfg'))
+    if training:
         _replace_checkpoint_hook(cfg)
-        _add_custom_hooks(cfg)
+    _add_custom_hooks(cfg, training)
     set_dist_timeout(cfg)
     _replace_image_loaders(cfg)
     _choose_resume_checkpoint(cfg)

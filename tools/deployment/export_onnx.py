@@ -7,9 +7,11 @@
 --what model (default): a classifier's logits, UperNet's segmentation logits
 at the input size, Mask R-CNN's backbone + FPN (fpn0..4; the two-stage heads
 are mmdeploy's domain). The batch axis is dynamic; H and W are fixed at
---shape (multiples of 32, default 224 224). The input is the image
-normalised as the config's data_preprocessor does (mean/std in the file's
-metadata). After writing, the file runs in onnxruntime on a random batch of
+--shape (multiples of 32, default 224 224); the channels are the
+backbone's in_channels (1..16; `channels` in the file's metadata). The
+input is the image normalised as the config's data_preprocessor (or, for a
+C-channel config that normalises there, its test pipeline) does (mean/std
+in the file's metadata). After writing, the file runs in onnxruntime on a random batch of
 2 and the largest absolute and relative (to the largest PyTorch value)
 difference of each output is printed; the tool fails when a relative
 difference exceeds --tolerance (default 1e-4). Needs the `export` extra:
@@ -21,8 +23,8 @@ import sys
 from typing import List, Optional
 
 from mmconvnextv2.apis.export import (WHATS, build_export_module, check_shape,
-                                      export_and_check, preprocessing_meta,
-                                      require_onnx)
+                                      export_and_check, input_channels,
+                                      preprocessing_meta, require_onnx)
 
 TOLERANCE = 1e-4  # fp32 on both sides: differences of 1e-7 .. 1e-6 are usual
 
@@ -55,10 +57,12 @@ def main(argv: Optional[List[str]] = None) -> None:
             args.config, args.checkpoint, args.what)
     except (FileNotFoundError, ValueError, ImportError) as err:
         sys.exit(f'error: {err}')
+    channels = input_channels(module)
     meta = dict(preprocessing_meta(cfg), config=osp.basename(args.config),
-                task=task, what=args.what, outputs=','.join(names))
+                task=task, what=args.what, outputs=','.join(names),
+                channels=str(channels))
     diffs = export_and_check(module, names, args.out, shape, meta)
-    print(f'wrote {args.out}: input (N, 3, {shape[0]}, {shape[1]}) '
+    print(f'wrote {args.out}: input (N, {channels}, {shape[0]}, {shape[1]}) '
           f'normalised with mean {meta["mean"]} std {meta["std"]} '
           f'(RGB: {meta["rgb"]}); outputs {", ".join(names)}')
     if task == 'det' and args.what == 'model':

@@ -1,25 +1,24 @@
 """Write an FCMAE reconstruction grid PNG for a checkpoint and a folder of images.
 
 Columns: original | masked input | reconstruction | reconstruction with the
-visible patches pasted back. Example::
+visible patches pasted back. A config loading C-channel images
+(LoadAnyImageFromFile: TIFF, 16-bit PNG, .npy) is shown by its first three
+bands (one band: grey), or the --bands given, stretched to 8 bits. The
+logic lives in mmconvnextv2/visualization.py. Example::
 
     python tools/misc/visualize_fcmae.py \\
         configs/fcmae/fcmae_convnext-v2-atto_8xb512-amp-coslr-800e_in1k.py \\
         convnextv2_atto_1k_224_fcmae.pt path/to/images --out recon.png
 """
 import argparse
+import sys
 from typing import List, Optional
 
-from mmengine.config import Config, DictAction
-from mmengine.registry import init_default_scope
-from mmpretrain.registry import MODELS
-from PIL import Image
+from mmengine.config import DictAction
 
 import mmconvnextv2  # noqa: F401
-from mmconvnextv2.checkpoint import load_fcmae_checkpoint
-from mmconvnextv2.utils import list_images, write_via_temp
-from mmconvnextv2.visualization import load_images, reconstruction_grid
-
+from mmconvnextv2.utils.display import parse_bands
+from mmconvnextv2.visualization import write_reconstruction
 
 
 def main(argv: Optional[List[str]] = None) -> str:
@@ -31,28 +30,21 @@ def main(argv: Optional[List[str]] = None) -> str:
     parser.add_argument('--num', type=int, default=4, help='images to show')
     parser.add_argument('--size', type=int, default=224, help='crop size')
     parser.add_argument('--seed', type=int, default=0, help='mask seed')
+    parser.add_argument('--bands', help="bands drawn, indices into the "
+                        "model's input bands: one (grey) or three (red, "
+                        'green, blue), e.g. 3,2,1 (default: the first three, '
+                        'or the first of a grey image)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
-
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    model_cfg = cfg.model.copy()
-    model_cfg.pop('init_cfg', None)
-    model_cfg.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
-    model = MODELS.build(model_cfg)
-    model.init_weights()
-    load_fcmae_checkpoint(model, args.checkpoint)
-
-    paths = list_images(args.images)[:args.num]
-    if args.size % model.patch_size:
-        raise ValueError(f'--size {args.size} is not divisible by the patch '
-                         f'size {model.patch_size}')
-    grid = reconstruction_grid(model, load_images(paths, args.size), args.seed)
-    write_via_temp(args.out, Image.fromarray(grid).save)
+    try:
+        grid, count = write_reconstruction(
+            args.config, args.checkpoint, args.images, args.out,
+            num=args.num, size=args.size, seed=args.seed,
+            bands=parse_bands(args.bands), cfg_options=args.cfg_options)
+    except (FileNotFoundError, ValueError) as err:
+        sys.exit(f'error: {err}')
     print(f'wrote {args.out} ({grid.shape[1]}x{grid.shape[0]}, '
-          f'{len(paths)} images)')
+          f'{count} images)')
     return args.out
 
 
