@@ -75,7 +75,8 @@ class ChannelConfigError(DatasetConfigError):
     image channels."""
 
 
-def _bare(kind: Any) -> str:
+def bare_type(kind: Any) -> str:
+    """A config ``type``'s class name without its scope (``mmdet.X`` -> X)."""
     return kind.split('.')[-1] if isinstance(kind, str) else \
         getattr(kind, '__name__', '')
 
@@ -101,7 +102,7 @@ def _transform_class(kind: str, scope: Optional[str]) -> Optional[type]:
 
 def is_auto_augment(node: dict) -> bool:
     """Whether a transform config is an auto-augment wrapper."""
-    return _bare(node.get('type')) in _POLICY_TABLES or any(
+    return bare_type(node.get('type')) in _POLICY_TABLES or any(
         arg in node for arg in _POLICY_ARGS)
 
 
@@ -119,7 +120,7 @@ def policies(node: dict, scope: Optional[str]) -> List[Tuple[str, Any]]:
                 value = param.default
         if isinstance(value, str) and cls is not None:
             table = getattr(sys.modules[cls.__module__],
-                            _POLICY_TABLES.get(_bare(cls), ''), {})
+                            _POLICY_TABLES.get(bare_type(cls), ''), {})
             value = table.get(value)
         if value is not None:
             found.append((arg, value))
@@ -139,11 +140,11 @@ def _transforms(cfg: Config) -> Iterator[Tuple[str, dict]]:
                 for sub in config_dicts([v for _, v in policies(node,
                                                                 scope)]):
                     if 'type' in sub:
-                        yield f'{loader}, in {_bare(node["type"])}', sub
+                        yield f'{loader}, in {bare_type(node["type"])}', sub
 
 
 def _transform_problem(node: dict, channels: int) -> Optional[str]:
-    name = _bare(node['type'])
+    name = bare_type(node['type'])
     if name in RGB_ONLY:
         why, args = RGB_ONLY[name]
         used = None if args is None else [a for a in args if node.get(a)]

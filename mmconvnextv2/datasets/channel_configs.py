@@ -29,7 +29,7 @@ from mmengine.config import Config
 from ..models.data_preprocessors import MAX_CHANNELS, STOCK_REPLACEMENTS
 from ..utils.config import config_dicts
 from ..utils.errors import reported
-from .channel_checks import RGB_ONLY, is_auto_augment, policies
+from .channel_checks import RGB_ONLY, bare_type, is_auto_augment, policies
 from .config_datasets import DATALOADERS
 
 __all__ = ['ImageStatsError', 'read_image_stats', 'apply_image_stats',
@@ -96,14 +96,10 @@ def _check_values(channels: int, mean: Sequence[float],
             f'{len(std)}')
 
 
-def _bare(kind: Any) -> str:
-    return kind.split('.')[-1] if isinstance(kind, str) else ''
-
-
 def _adapt_transform(node: dict, channels: int, changes: List[str],
                      scope: Optional[str]) -> Optional[dict]:
     """The C-channel version of one transform config (None: removed)."""
-    name = _bare(node.get('type'))
+    name = bare_type(node.get('type'))
     if is_auto_augment(node):  # the policies without RGB-only operations
         node = dict(node)
         for arg, value in policies(node, scope):
@@ -188,9 +184,9 @@ def adapt_preprocessor(node: Optional[dict], mean: Sequence[float],
     node = dict(node or {})
     out: Dict[str, Any] = dict(mean=list(mean), std=list(std))
     kind = node.get('type')
-    if len(mean) != 3 and _bare(kind) in STOCK_REPLACEMENTS:
-        out['type'] = kind[:-len(_bare(kind))] + STOCK_REPLACEMENTS[
-            _bare(kind)]
+    if len(mean) != 3 and bare_type(kind) in STOCK_REPLACEMENTS:
+        out['type'] = kind[:-len(bare_type(kind))] + STOCK_REPLACEMENTS[
+            bare_type(kind)]
     for key in _SWAPS:
         if node.get(key):
             out[key] = False
