@@ -360,28 +360,81 @@ def test_the_tool_reads_seeds_and_keeps_data_options_to_data(capsys):
     assert '--unlabelled: only with --data' in capsys.readouterr().err
 
 
+def test_data_sweep_hands_the_study_each_swept_start_and_rate(
+        det_set, init_ckpt, tmp_path, monkeypatch):
+    """What the sweep gives the study it runs (the study itself, the real
+    tools with such options, runs in the end-to-end test below): the
+    FCMAE config, every rate of each start without a given rate as a task
+    of :func:`qd.sweep_tasks`, their budgets, the plan's seed; then each
+    start's best rate, ``lr_sweep.md`` and ``lr_sweep.json``."""
+    from mmconvnextv2.analysis import quickstart_data_run as qdr
+    plan = _plan(det_set, tmp_path / 'w', init=init_ckpt,
+                 lrs=dict(random=1e-3), seed=3)
+    given = {}
+
+    def study(config, tasks, budgets, seeds, work, pretrain_options, seed,
+              jobs, quiet):
+        given.update(config=config, tasks=tasks, budgets=budgets,
+                     seeds=seeds, work=work, seed=seed)
+        # the middle rate scores best for FCMAE, the largest for --init
+        score = {0.0008: 0.5, 0.0016: 0.2, 0.0004: 0.1}
+        return dict(runs=[dict(task=t.name, budget=b, seed=s, headline=dict(
+            m=score[float(t.name.split('_lr')[1])] * (
+                1 if 'fcmae' in t.name else -1))) for t in tasks
+            for b in t.budgets for s in seeds], wall_s=1.0, pretrain={})
+
+    monkeypatch.setattr(qdr.payoff, 'run_study', study)
+    record = qdr.run_sweep(plan, jobs=2, quiet=True)
+    assert given['config'] == plan.written.fcmae_config
+    assert given['seeds'] == [3] and given['seed'] == 3
+    assert given['work'] == plan.work
+    assert given['budgets'] == [0, plan.budget]
+    assert [t.name for t in given['tasks']] == [
+        t.name for t in qd.sweep_tasks(plan)] == [
+        f'sweep/{s}_lr{lr:g}' for s in ('fcmae', 'init') for lr in plan.grid]
+    for task in given['tasks']:
+        lr = task.name.split('_lr')[1]
+        assert f'optim_wrapper.optimizer.lr={lr}' in task.options
+        assert set(plan.sweep.options) <= set(task.options)
+        assert f'train_cfg.max_iters={plan.sweep_iters}' in task.options
+    assert record['best'] == dict(fcmae=8e-4, init=4e-4)
+    assert record['split']['val'] == plan.sweep.val
+    text = (tmp_path / 'w' / 'lr_sweep.md').read_text()
+    assert '| det | fcmae | 0.0004: 0.1000' in text
+    assert '| det | init | ' in text and '| det | random' not in text
+    saved = json.loads((tmp_path / 'w' / 'lr_sweep.json').read_text())
+    assert saved['best'] == record['best'] and saved['iters'] == \
+        plan.sweep_iters
+    rates, source = qdr.choose_rates(plan, record)
+    assert rates == dict(fcmae=8e-4, random=1e-3, init=4e-4)
+    assert source == dict(fcmae='sweep', random='given', init='sweep')
+
+
 @pytest.mark.slow
 def test_main_job_on_an_imported_set_end_to_end(det_set, init_ckpt,
                                                 tmp_path, capsys):
-    """Smoke mode (2-iteration runs): the sweep of the FCMAE start's rate
-    (2 rates), the three starts, their tests, table, pictures, board."""
+    """Smoke mode (2-iteration runs), every rate given (the sweep's hand-off
+    to the study: the stand-in test above; the study through the real
+    tools: the main stage here): the three starts, their tests,
+    table, pictures, board."""
     work = tmp_path / 'qs'
     results = load_quickstart().main([
         '--data', str(det_set), '--smoke', '--quiet', '--work-dir',
-        str(work), '--init', init_ckpt, '--lr-random', '1e-3',
-        '--lr-init', '2e-3'])
+        str(work), '--init', init_ckpt, '--lr-fcmae', '8e-4',
+        '--lr-random', '1e-3', '--lr-init', '2e-3'])
     out = capsys.readouterr().out
     budget = results['budget']
     assert budget == 2 and results['iters'] == 2
     assert '[pretrain train] started' in out
-    assert f'[sweep/fcmae_lr0.0008/b{budget}_s0 train] done in' in out
-    assert '[init_lr0.002/b0_s0 test] done in' in out and 'lr_sweep.md' in out
+    assert '[init_lr0.002/b0_s0 test] done in' in out and 'sweep/' not in out
     assert 'Loads checkpoint' not in out
-    # rates: the sweep's best for FCMAE, the given ones for the others
+    # the given rates
     starts = results['starts']
-    assert starts['fcmae']['lr_from'] == 'sweep' and \
-        starts['fcmae']['lr'] in (8e-4, 1.6e-3)
-    assert (starts['random']['lr'], starts['init']['lr']) == (1e-3, 2e-3)
+    assert {s['lr_from'] for s in starts.values()} == {'given'}
+    assert [starts[s]['lr'] for s in ('fcmae', 'random', 'init')] == [
+        8e-4, 1e-3, 2e-3]
+    assert not (work / 'sweep').exists() and \
+        not (work / 'lr_sweep.md').exists()
     assert starts['init']['init'] == init_ckpt
     assert sorted(results['runs']) == ['fcmae_s0', 'init_s0', 'random_s0']
     for run in results['runs'].values():
@@ -393,7 +446,6 @@ def test_main_job_on_an_imported_set_end_to_end(det_set, init_ckpt,
                                    'finetune_s'}
     table = (work / 'results.md').read_text()
     assert table.count('| Mask R-CNN |') == 6 and 'Times: configs' in table
-    assert '| det | fcmae | 0.0008: ' in (work / 'lr_sweep.md').read_text()
     # the init start loads the checkpoint as it is; FCMAE its own weights
     log = (work / 'init_lr0.002' / 'b0_s0' / 'tool.log').read_text()
     assert f'init_cfg.checkpoint={init_ckpt}' in log
@@ -402,9 +454,7 @@ def test_main_job_on_an_imported_set_end_to_end(det_set, init_ckpt,
     fcmae_log = (work / f'fcmae_lr{fcmae_lr:g}' / f'b{budget}_s0' /
                  'tool.log').read_text()
     assert results['fcmae_checkpoint'] in fcmae_log
-    sweep_log = (work / 'sweep' / f'fcmae_lr0.0008' / f'b{budget}_s0' /
-                 'tool.log').read_text()
-    assert str(work / 'sweep' / 'val.json') in sweep_log
+    assert str(work / 'sweep') not in fcmae_log
     for name in ('fcmae_reconstruction.png', 'loss_curves.png',
                  'det_results.jpg'):
         assert (work / name).is_file(), name
