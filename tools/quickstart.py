@@ -48,7 +48,7 @@ import argparse
 import os.path as osp
 import time
 import warnings
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 # setuptools' notice on mmengine importing pkg_resources: not for this console
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
@@ -61,6 +61,7 @@ from mmconvnextv2.analysis import quickstart_sweep as sweep
 from mmconvnextv2.analysis.runner import repo_root
 from mmconvnextv2.datasets.dataset_info import TASKS
 from mmconvnextv2.utils import exit_on_reported_errors
+from mmconvnextv2.utils.display import parse_bands
 
 
 def _seeds(text: str) -> List[int]:
@@ -71,10 +72,17 @@ def _seeds(text: str) -> List[int]:
             f'--seeds {text!r}: integers separated by commas') from None
 
 
+def _bands(text: str) -> Tuple[int, ...]:
+    try:
+        return parse_bands(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 #: The options that only the main job on your data reads.
 DATA_ONLY = ('task', 'arch', 'image_size', 'pretrain_iters', 'iters',
              'sweep_iters', 'unlabelled', 'init', 'seeds', 'lr_fcmae',
-             'lr_random', 'lr_init')
+             'lr_random', 'lr_init', 'bands')
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -106,6 +114,11 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument('--seeds', type=_seeds, metavar='K1,K2',
                        help='fine-tuning seeds (default: --seed); the '
                        'pre-training runs once, with --seed')
+    group.add_argument('--bands', type=_bands, metavar='B1,B2,B3',
+                       help='the bands the reconstruction picture draws as '
+                       'red, green, blue (stored order, from 0), or one '
+                       'band as grey (default: the first three; one band '
+                       'for images of fewer)')
     for name in data_plan.START_NAMES:
         group.add_argument(f'--lr-{name}', type=float, metavar='LR',
                            help=f'the {name} start\'s learning rate '
@@ -180,7 +193,7 @@ def main_on_data(args: argparse.Namespace) -> Dict:
             args.pretrain_iters, args.iters, args.unlabelled, args.init,
             args.seed, args.seeds, {name: getattr(args, f'lr_{name}')
                                     for name in data_plan.START_NAMES},
-            args.sweep_iters, args.smoke)
+            args.sweep_iters, args.smoke, bands=args.bands)
         return run_data_job(job, args.jobs, args.quiet, start,
                             time.time() - start)
 

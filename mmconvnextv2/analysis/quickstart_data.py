@@ -13,12 +13,13 @@ the validation split.
 """
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmconvnextv2.datasets.config_writer import (WrittenConfigs, preflight,
                                                  write_configs)
 from mmconvnextv2.datasets.dataset_info import DatasetInfo, read_dataset_info
 from mmconvnextv2.utils import read_json, write_json
+from mmconvnextv2.utils.display import display_bands
 
 from . import payoff
 from .quickstart import NO_VALIDATION, lr_option, picture_options
@@ -81,6 +82,7 @@ class DataPlan:
     sweep: Optional[SweepSplit]
     unlabelled: Optional[str] = None
     smoke: bool = False
+    bands: Optional[Tuple[int, ...]] = None  #: drawn in the pictures
 
     @property
     def task(self) -> str:
@@ -148,16 +150,20 @@ def plan_data_job(root: str, work: Optional[str] = None,
                   seeds: Optional[Sequence[int]] = None,
                   lrs: Optional[Dict[str, float]] = None,
                   sweep_iters: Optional[int] = None, smoke: bool = False,
-                  check_data: bool = True) -> DataPlan:
+                  check_data: bool = True,
+                  bands: Optional[Sequence[int]] = None) -> DataPlan:
     """Write the configs into ``work/configs/`` (the task's and FCMAE's,
     by :func:`~mmconvnextv2.datasets.config_writer.write_configs`), the
     pre-training list (training images + ``unlabelled``) and, if a start
     has no rate in ``lrs`` (``{start: rate}``), the sweep's split into
     ``work/sweep/``; pre-flight the data (``check_data``: every image).
+    ``bands``: the bands the pictures draw (one or three; default: the
+    first three).
 
     Raises:
         DataJobError: A validation image would be pre-trained or swept on;
-            ``--init`` is missing or unreadable; too few images to sweep.
+            ``--init`` is missing or unreadable; too few images to sweep;
+            ``bands`` not one or three of the images' bands.
         DatasetInfoError: The folder or its ``dataset.json`` is unusable.
     """
     lrs = {k: v for k, v in (lrs or {}).items() if v is not None}
@@ -166,6 +172,11 @@ def plan_data_job(root: str, work: Optional[str] = None,
         raise DataJobError(f'learning rates given for {unknown or ["init"]}'
                            ', which is not a start of this job')
     info = read_dataset_info(root, task)
+    if bands is not None:
+        try:
+            bands = display_bands(info.channels, bands)
+        except ValueError as err:
+            raise DataJobError(f'{err} ({info.root})') from None
     work = osp.abspath(work or default_work_dir(root))
     if smoke:
         iters = iters or SMOKE_ITERS
@@ -207,7 +218,7 @@ def plan_data_job(root: str, work: Optional[str] = None,
         starts=starts, seeds=list(seeds) if seeds else [seed], seed=seed,
         options=[NO_VALIDATION] + picture_options(info.task),
         pretrain_images=counts, sweep=sweep, unlabelled=unlabelled,
-        smoke=smoke)
+        smoke=smoke, bands=bands)
 
 
 def _task(name: str, plan: DataPlan, start: Start, options: List[str]

@@ -150,7 +150,7 @@ def run_data_job(plan: DataPlan, jobs: int = 2, quiet: bool = False,
     from mmengine.config import Config
     crop = Config.fromfile(plan.written.fcmae_config).crop_size
     recon = reconstruction_pictures(plan.work, plan.written.fcmae_config,
-                                    fcmae_ckpt, plan.info, crop)
+                                    fcmae_ckpt, plan.info, crop, plan.bands)
     by_name = {(r['task'], r['seed']): r for r in study['runs']}
     runs = {f'{s.name}_s{seed}': dict(
         by_name[(run_name(s.name, rates[s.name]), seed)], kind=plan.task,

@@ -11,7 +11,7 @@ colour its failure leaves that picture out, with one line, and the job's
 table stands.
 """
 import os.path as osp
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 from mmconvnextv2.datasets.dataset_info import DatasetInfo
 
@@ -56,8 +56,11 @@ def result_drawing(info: DatasetInfo, picture: str) -> Optional[str]:
 
 
 def reconstruction_pictures(work: str, fcmae_config: str, checkpoint: str,
-                            info: DatasetInfo, size: int) -> List[str]:
-    """``[fcmae_reconstruction.png]`` on the training images; for images
+                            info: DatasetInfo, size: int,
+                            bands: Optional[Sequence[int]] = None
+                            ) -> List[str]:
+    """``[fcmae_reconstruction.png]`` on the training images (``bands``:
+    see :func:`.quickstart_pictures.visualise_reconstruction`); for images
     other than 8-bit colour, ``[]`` after one printed line when the tool
     fails on them.
 
@@ -67,7 +70,7 @@ def reconstruction_pictures(work: str, fcmae_config: str, checkpoint: str,
     images = osp.join(info.root, info.paths['train']['img'])
     try:
         return [visualise_reconstruction(work, fcmae_config, checkpoint,
-                                         images, size)]
+                                         images, size, bands)]
     except ToolError as err:
         if not info.any_channels:
             raise

@@ -182,6 +182,13 @@ def test_given_rates_skip_the_sweep_and_wrong_starts_are_refused(
         _plan(det_set, tmp_path, lrs=dict(init=1e-3))  # no --init
     with pytest.raises(DataJobError, match='no such file'):
         _plan(det_set, tmp_path, init=str(tmp_path / 'missing.pth'))
+    # bands the pictures cannot draw: refused before anything is written
+    with pytest.raises(DataJobError, match=r'bands \[2, 1, 3\] asked, the '
+                       r'image has 3 band\(s\)'):
+        _plan(det_set, tmp_path / 'b', bands=(2, 1, 3))
+    assert not (tmp_path / 'b').exists()
+    assert _plan(det_set, tmp_path, lrs=dict(fcmae=1e-3, random=2e-3),
+                 bands=[2, 1, 0]).bands == (2, 1, 0)
     assert qd.rate_grid(1e-2, smoke=True) == [1e-2, 2e-2]
 
 
@@ -353,8 +360,12 @@ def test_pictures_read_at_a_glance(tmp_path):
 def test_the_tool_reads_seeds_and_keeps_data_options_to_data(capsys):
     tool = load_quickstart()
     args = tool.parse_args(['--data', 'x', '--seeds', '0,1', '--lr-init',
-                            '1e-3', '--init', 'c.pth'])
+                            '1e-3', '--init', 'c.pth', '--bands', '3,2,1'])
     assert args.seeds == [0, 1] and args.lr_init == 1e-3
+    assert args.bands == (3, 2, 1)
+    with pytest.raises(SystemExit):
+        tool.parse_args(['--data', 'x', '--bands', '1,2'])
+    assert 'give one band index' in capsys.readouterr().err
     with pytest.raises(SystemExit):
         tool.parse_args(['--unlabelled', 'frames'])
     assert '--unlabelled: only with --data' in capsys.readouterr().err

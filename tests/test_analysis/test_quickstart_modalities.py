@@ -57,12 +57,14 @@ def test_float_bands_cannot_be_drawn_by_the_stock_hooks(band_set,
 @pytest.mark.slow
 def test_main_job_on_4_band_tiffs_end_to_end(band_set, tmp_path, capsys):
     """Smoke mode, both rates given (no sweep): pre-training, the FCMAE and
-    random starts, their tests and the table, on 4 channels."""
+    random starts, their tests and the table, on 4 channels; the
+    reconstruction drawn from the bands asked for."""
     info = read_dataset_info(str(band_set))
     work = tmp_path / 'qs'
     results = load_quickstart().main([
         '--data', str(band_set), '--smoke', '--quiet', '--work-dir',
-        str(work), '--lr-fcmae', '8e-4', '--lr-random', '8e-4'])
+        str(work), '--lr-fcmae', '8e-4', '--lr-random', '8e-4',
+        '--bands', '3,2,1'])
     out = capsys.readouterr().out
     assert sorted(results['runs']) == ['fcmae_s0', 'random_s0']
     for run in results['runs'].values():
@@ -71,9 +73,9 @@ def test_main_job_on_4_band_tiffs_end_to_end(band_set, tmp_path, capsys):
     assert 'no det_results.jpg: ' in out  # the stock drawing cannot
     assert not (work / 'det_results.jpg').exists()
     assert (work / 'loss_curves.png').is_file()
-    # drawn, or left out in one line when the tool cannot draw 4 bands
-    assert ('no fcmae_reconstruction.png: ' in out) != \
-        (work / 'fcmae_reconstruction.png').is_file()
+    assert 'no fcmae_reconstruction.png' not in out
+    assert (work / 'fcmae_reconstruction.png').is_file()
+    assert '--bands 3,2,1' in (work / 'pretrain' / 'tool.log').read_text()
     assert (work / 'results.md').read_text().count('| Mask R-CNN |') == 4
     logs = {'pretrain': work / 'pretrain' / 'tool.log'}
     logs.update({name: work / f'{name}_lr0.0008' / f'b{b}_s0' / 'tool.log'
