@@ -32,5 +32,14 @@ def pytest_configure(config):
         'default run; deselect with -m "not slow")')
 
 
+def pytest_collection_modifyitems(config, items):
+    """Files with a ``slow`` test first, each file's tests in their order:
+    pytest-xdist (``--dist loadfile``) hands out files in this order, so
+    the long ones start early and the short ones fill the workers' ends."""
+    slow_files = {item.path for item in items
+                  if item.get_closest_marker('slow')}
+    items.sort(key=lambda item: item.path not in slow_files)
+
+
 # fixtures shared by several folders
 from helpers.trained import trained  # noqa: E402,F401
