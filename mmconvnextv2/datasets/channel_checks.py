@@ -10,6 +10,9 @@ set). For C != 3 a config is refused, one line per problem, when
   geometric transforms, blur, brightness and the like work on C channels
   and pass, unless they resize with Pillow (``backend='pillow'``: 8-bit
   grey and RGB only) or, for C > 4, with OpenCV's ``'area'`` interpolation;
+  mmpretrain's ``RandomErasing`` (three 8-bit fill values) and a
+  ``pad_val`` (also an auto-augment's ``hparams``) of other than C values
+  are refused too;
 * a pipeline loads its images as 8-bit colour: mmcv's ``LoadImageFromFile``
   (other than grey for C = 1), or ``LoadAnyImageFromFile`` with
   ``to_rgb8=True`` or a ``channels`` selection of another length than C;
@@ -152,6 +155,17 @@ def _transform_problem(node: dict, channels: int) -> Optional[str]:
             what = name if used is None else f'{name} ({", ".join(used)})'
             return (f'{what} is defined for RGB images only ({why}), but '
                     f'the model takes {channels} channel(s)')
+    if name == 'RandomErasing':
+        return (f'RandomErasing fills three 8-bit channels, but the model '
+                f'takes {channels} channel(s): use AnyChannelRandomErasing')
+    for home, where in ((node, ''), (node.get('hparams'), 'hparams.')):
+        pad = home.get('pad_val') if isinstance(home, dict) else None
+        pads = pad.values() if isinstance(pad, dict) else [pad]
+        if any(isinstance(p, (list, tuple)) and len(p) != channels
+               for p in pads):
+            return (f'{name} pads with {where}pad_val={pad!r}, but the model'
+                    f' takes {channels} channel(s): give one value per '
+                    'channel')
     if node.get('backend') == 'pillow':
         return (f"{name}(backend='pillow'): Pillow handles 8-bit grey and "
                 f'RGB images only, but the model takes {channels} '

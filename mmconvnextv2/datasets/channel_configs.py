@@ -12,9 +12,14 @@ it with the channels, mean and std of a ``dataset.json`` or of
   kept) instead of mmcv's 8-bit colour loaders;
 * removes the photometric transforms defined for RGB only
   (:data:`~.channel_checks.RGB_ONLY`; ``ColorJitter`` keeps its
-  brightness), also from auto-augment policies (the preset ones are
-  written out without them); resizes with OpenCV instead of Pillow (and,
-  beyond 4 channels, bilinear instead of OpenCV's ``'area'``);
+  brightness), and, for images of a known dtype other than uint8, those
+  defined on the 0-255 scale (:data:`EIGHT_BIT_ONLY`), also from
+  auto-augment policies (the preset ones are written out without them);
+  resizes with OpenCV instead of Pillow (and, beyond 4 channels, bilinear
+  instead of OpenCV's ``'area'``); mmpretrain's ``RandomErasing`` (three
+  8-bit fill values) becomes ``AnyChannelRandomErasing`` filling with the
+  images' means (and stds), and a ``pad_val`` of three RGB values (also
+  an auto-augment's ``hparams``) becomes the images' means;
 * gives the data preprocessor the C means and stds, no channel swap, and
   for mmengine's ``ImgDataPreprocessor`` family its C-channel replacement
   (:data:`~mmconvnextv2.models.data_preprocessors.STOCK_REPLACEMENTS`).
@@ -22,7 +27,7 @@ it with the channels, mean and std of a ``dataset.json`` or of
 The result passes :func:`~.channel_checks.check_channels`.
 """
 import json
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
@@ -41,6 +46,18 @@ COLOUR_LOADERS = ('LoadImageFromFile', 'CheckedLoadImageFromFile',
 #: Their arguments that ``LoadAnyImageFromFile`` takes too.
 _KEPT_LOADER_ARGS = ('to_float32', 'ignore_empty', 'backend_args')
 _SWAPS = ('bgr_to_rgb', 'rgb_to_bgr', 'to_rgb')
+#: Transforms defined on the 0-255 scale of 8-bit images -> why; with the
+#: arguments that make them so (None: any use). Removed for images of
+#: another dtype.
+EIGHT_BIT_ONLY: Dict[str, Tuple[str, Optional[Tuple[str, ...]]]] = {
+    'Posterize': ('it keeps the top bits of 8-bit values', None),
+    'Solarize': ('its threshold is on the 0-255 scale', None),
+    'SolarizeAdd': ('it adds on the 0-255 scale', None),
+    'Invert': ('it subtracts from 255', None),
+    'Brightness': ('mmcv clips it to 0-255', None),
+    'Sharpness': ('mmcv clips it to 0-255', None),
+    'ColorJitter': ('mmcv clips its brightness to 0-255', ('brightness',)),
+}
 _PIPELINES = ('train_pipeline', 'val_pipeline', 'test_pipeline')
 
 
@@ -72,7 +89,9 @@ def read_image_stats(path: str) -> Dict[str, Any]:
             'dataset.json or the output of tools/misc/image_stats.py)'
         ) from None
     _check_values(channels, mean, std, path)
-    return dict(channels=channels, mean=mean, std=std)
+    dtype = data.get('dtype')
+    return dict(channels=channels, mean=mean, std=std,
+                dtype=dtype if isinstance(dtype, str) else None)
 
 
 def apply_image_stats(cfg: Config, path: str) -> List[str]:
@@ -80,7 +99,7 @@ def apply_image_stats(cfg: Config, path: str) -> List[str]:
     (``tools/train.py --image-stats``); the changes made."""
     stats = read_image_stats(path)
     return set_image_channels(cfg, stats['channels'], stats['mean'],
-                              stats['std'])
+                              stats['std'], stats['dtype'])
 
 
 def _check_values(channels: int, mean: Sequence[float],
@@ -96,24 +115,99 @@ def _check_values(channels: int, mean: Sequence[float],
             f'{len(std)}')
 
 
-def _adapt_transform(node: dict, channels: int, changes: List[str],
+class _Target(NamedTuple):
+    """The images a pipeline is adapted to."""
+    channels: int
+    dtype: Optional[str] = None          #: None: not known
+    mean: Optional[Sequence[float]] = None
+    std: Optional[Sequence[float]] = None
+
+
+def _erasing(node: dict, target: _Target, changes: List[str]) -> dict:
+    """mmpretrain's ``RandomErasing`` (three 8-bit fill values) ->
+    ``AnyChannelRandomErasing`` filling with the images' means (and
+    stds), for other than 3-channel uint8 images."""
+    if target.channels == 3 and target.dtype in (None, 'uint8'):
+        return node
+    node = dict(node, type='AnyChannelRandomErasing')
+    if target.mean is not None:
+        node['fill_color'] = list(target.mean)
+        if node.get('fill_std') is not None:
+            node['fill_std'] = list(target.std)
+    changes.append('RandomErasing -> AnyChannelRandomErasing'
+                   + (' (fills with the images\' means'
+                      + (' and stds)' if node.get('fill_std') is not None
+                         else ')') if target.mean is not None else ''))
+    return node
+
+
+def _fill(value: Any, target: _Target) -> Any:
+    """A 3-value (RGB) pad / border value -> the images' means."""
+    if isinstance(value, dict):
+        return {k: _fill(v, target) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and len(value) == 3:
+        integer = target.dtype is not None and target.dtype.startswith(
+            ('uint', 'int'))
+        return [round(m) if integer else m for m in target.mean]
+    return value
+
+
+def _pad_values(node: dict, target: _Target, changes: List[str]) -> dict:
+    """``pad_val`` (also in an auto-augment's ``hparams``) of three RGB
+    values -> the images' means, for other than 3-channel uint8 images."""
+    if target.mean is None or (target.channels == 3
+                               and target.dtype in (None, 'uint8')):
+        return node
+    name = bare_type(node.get('type'))
+    for home, where in ((node, ''), (node.get('hparams'), 'hparams.')):
+        if isinstance(home, dict) and 'pad_val' in home:
+            filled = _fill(home['pad_val'], target)
+            if filled != home['pad_val']:
+                home = dict(home, pad_val=filled)
+                node = dict(node, hparams=home) if where else home
+                changes.append(f"{name}: {where}pad_val -> the images' "
+                               'means')
+    return node
+
+
+def _without(node: dict, name: str,
+             rule: Tuple[str, Optional[Tuple[str, ...]]],
+             changes: List[str]) -> Optional[dict]:
+    """``node`` without the arguments of ``rule`` (``(why, args)``), or
+    None: removed (``args`` None, or nothing left of a ``ColorJitter``)."""
+    why, args = rule
+    if args is None:
+        changes.append(f'{name} removed ({why})')
+        return None
+    used = [a for a in args if node.get(a)]
+    if used:
+        changes.append(f'{name}: {", ".join(used)} removed ({why})')
+        node = {k: v for k, v in node.items() if k not in used}
+    return node
+
+
+def _adapt_transform(node: dict, target: _Target, changes: List[str],
                      scope: Optional[str]) -> Optional[dict]:
     """The C-channel version of one transform config (None: removed)."""
     name = bare_type(node.get('type'))
+    channels = target.channels
     if is_auto_augment(node):  # the policies without RGB-only operations
         node = dict(node)
         for arg, value in policies(node, scope):
-            kept = _adapt(value, channels, changes, scope)
+            kept = _adapt(value, target, changes, scope)
             node[arg] = [p for p in kept if not isinstance(p, list) or p]
+    if name == 'RandomErasing':
+        node = _erasing(node, target, changes)
+    node = _pad_values(node, target, changes)
     if name in RGB_ONLY:
-        why, args = RGB_ONLY[name]
-        if args is None:
-            changes.append(f'{name} removed ({why})')
-            return None
-        used = [a for a in args if node.get(a)]
-        if used:
-            changes.append(f'{name}: {", ".join(used)} removed ({why})')
-            node = {k: v for k, v in node.items() if k not in used}
+        node = _without(node, name, RGB_ONLY[name], changes)
+    if node is not None and name in EIGHT_BIT_ONLY and \
+            target.dtype not in (None, 'uint8'):
+        why, args = EIGHT_BIT_ONLY[name]
+        node = _without(node, name, (f'{why}; the images are '
+                                     f'{target.dtype}', args), changes)
+    if node is None:
+        return None
     if name in COLOUR_LOADERS:
         kept = {k: node[k] for k in _KEPT_LOADER_ARGS if k in node}
         changes.append(f'{name} -> LoadAnyImageFromFile')
@@ -141,37 +235,40 @@ def _loader_args(node: dict) -> str:
                      if node.get(k) is not None)
 
 
-def _adapt(node: Any, channels: int, changes: List[str],
+def _adapt(node: Any, target: _Target, changes: List[str],
            scope: Optional[str] = None) -> Any:
     if isinstance(node, (list, tuple)):
         kept = []
         for item in node:
-            item = _adapt(item, channels, changes, scope)
+            item = _adapt(item, target, changes, scope)
             if item is not None:
                 kept.append(item)
         return type(node)(kept)
     if not isinstance(node, dict):
         return node
     if 'type' in node:
-        node = _adapt_transform(node, channels, changes, scope)
+        node = _adapt_transform(node, target, changes, scope)
         if node is None:
             return None
-    return {k: _adapt(v, channels, changes, scope)
+    return {k: _adapt(v, target, changes, scope)
             if isinstance(v, (list, tuple)) else v for k, v in node.items()}
 
 
 def adapt_pipeline(pipeline: Sequence[Any], channels: int,
                    changes: Optional[List[str]] = None,
-                   scope: Optional[str] = None) -> list:
+                   scope: Optional[str] = None, dtype: Optional[str] = None,
+                   mean: Optional[Sequence[float]] = None,
+                   std: Optional[Sequence[float]] = None) -> list:
     """``pipeline`` (a list of transform configs, nested ones included)
-    for C-channel images (see the module doc); each change is appended to
+    for C-channel images of ``dtype`` (None: not known) normalised by
+    ``mean`` / ``std`` (see the module doc); each change is appended to
     ``changes`` as one line.
 
     Raises:
         ImageStatsError: A ``LoadAnyImageFromFile`` converts to 8-bit RGB or
             selects another number of bands.
     """
-    return list(_adapt(list(pipeline), channels,
+    return list(_adapt(list(pipeline), _Target(channels, dtype, mean, std),
                        [] if changes is None else changes, scope))
 
 
@@ -204,10 +301,11 @@ def _preprocessor_homes(cfg: Config) -> List[Tuple[dict, str]]:
 
 
 def set_image_channels(cfg: Config, channels: int, mean: Sequence[float],
-                       std: Sequence[float]) -> List[str]:
-    """Make ``cfg`` (in place) take images of ``channels`` channels
-    normalised by ``mean`` / ``std`` (see the module doc); the changes
-    made, one line each.
+                       std: Sequence[float], dtype: Optional[str] = None
+                       ) -> List[str]:
+    """Make ``cfg`` (in place) take images of ``channels`` channels and
+    ``dtype`` (None: not known) normalised by ``mean`` / ``std`` (see the
+    module doc); the changes made, one line each.
 
     Raises:
         ImageStatsError: Bad values, or a model without a backbone.
@@ -233,9 +331,11 @@ def set_image_channels(cfg: Config, channels: int, mean: Sequence[float],
             if isinstance(dataset.get('pipeline'), (list, tuple)):
                 found: List[str] = []
                 dataset['pipeline'] = adapt_pipeline(
-                    dataset['pipeline'], channels, found, scope)
+                    dataset['pipeline'], channels, found, scope, dtype,
+                    mean, std)
                 changes += [f'{loader}: {c}' for c in found]
     for name in _PIPELINES:  # the variables, as the dataloaders now read
         if isinstance(cfg.get(name), (list, tuple)):
-            cfg[name] = adapt_pipeline(cfg[name], channels, scope=scope)
+            cfg[name] = adapt_pipeline(cfg[name], channels, scope=scope,
+                                       dtype=dtype, mean=mean, std=std)
     return changes

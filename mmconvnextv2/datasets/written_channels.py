@@ -68,9 +68,10 @@ def backbone(info: DatasetInfo, **keys: Any) -> dict:
 
 def _pipeline(info: DatasetInfo, pipeline: List[dict]) -> List[dict]:
     """``pipeline``, for C-channel data loading the images as they are,
-    without RGB-only transforms (:func:`adapt_pipeline`)."""
-    return adapt_pipeline(pipeline, info.channels) if info.any_channels \
-        else pipeline
+    without RGB-only or 8-bit-only transforms (:func:`adapt_pipeline`)."""
+    return adapt_pipeline(pipeline, info.channels, dtype=info.dtype,
+                          mean=info.mean, std=info.std) \
+        if info.any_channels else pipeline
 
 
 def pipelines(info: DatasetInfo, train: List[dict],
@@ -92,6 +93,7 @@ def _pipeline_note(info: DatasetInfo, *pipelines: List[dict]) -> str:
         return ''
     changes: List[str] = []
     for pipeline in pipelines:
-        adapt_pipeline(pipeline, info.channels, changes)
+        adapt_pipeline(pipeline, info.channels, changes, dtype=info.dtype,
+                       mean=info.mean, std=info.std)
     return (f'{info.channels}-band {info.dtype} images, loaded as they are'
             + ''.join(f'; {c}' for c in dict.fromkeys(changes)))

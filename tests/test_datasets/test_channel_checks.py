@@ -164,3 +164,27 @@ def test_mmdet_preprocessor_refused_and_replacement_passes(channels):
         f'(the same class, {channels} values)')
     cfg.model.data_preprocessor.type = 'AnyChannelDetDataPreprocessor'
     assert channel_problems(cfg) == []
+
+
+@pytest.mark.parametrize('transform, expected', [
+    (dict(type='RandomErasing', erase_prob=0.25),
+     'RandomErasing fills three 8-bit channels, but the model takes 4 '
+     'channel(s): use AnyChannelRandomErasing'),
+    (dict(type='RandAugment', policies=[dict(type='Rotate',
+                                             magnitude_range=(0, 30))],
+          num_policies=1, magnitude_level=9,
+          hparams=dict(pad_val=[104, 116, 124])),
+     'RandAugment pads with hparams.pad_val=[104, 116, 124], but the model '
+     'takes 4 channel(s): give one value per channel'),
+    (dict(type='mmdet.Pad', size=(64, 64), pad_val=dict(img=(114,) * 3)),
+     "Pad pads with pad_val={'img': (114, 114, 114)}, but the model takes 4 "
+     'channel(s): give one value per channel'),
+])
+def test_three_value_fills_refused(transform, expected):
+    cfg = config(4, [LOAD, transform], mean=[0.] * 4, std=[1.] * 4)
+    assert only_problem(cfg) == f'train_dataloader: {expected}'
+    cfg.train_dataloader.dataset.pipeline[1] = dict(
+        type='AnyChannelRandomErasing', fill_color=[0.] * 4) if \
+        transform['type'] == 'RandomErasing' else dict(
+            transform, pad_val=[0] * 4, hparams=dict(pad_val=[0] * 4))
+    assert channel_problems(cfg) == []

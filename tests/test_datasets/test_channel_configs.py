@@ -109,3 +109,77 @@ def test_train_tool_option(tmp_path, capsys):
     with pytest.raises(SystemExit, match='needs "channels"'):
         train.build_config(train.parse_args(
             [CONFIGS['det'], '--image-stats', str(path)]))
+
+
+def _run_train_pipeline(cfg: Config, img, times: int = 12):
+    """The config's training pipeline after its loader, ``times`` over
+    ``img`` (numpy seeded): the last output."""
+    import numpy as np
+    from mmpretrain.registry import TRANSFORMS
+    np.random.seed(0)
+    steps = [TRANSFORMS.build(t) for t in
+             cfg.train_dataloader.dataset.pipeline[1:]]
+    for _ in range(times):
+        out = dict(img=img.copy(), img_shape=img.shape[:2],
+                   ori_shape=img.shape[:2], gt_label=1)
+        for step in steps:
+            out = step(out)
+    return out['inputs']
+
+
+@pytest.mark.parametrize('dtype, channels', [('uint16', 4), ('float32', 4),
+                                             ('uint16', 1)])
+def test_imagenet_recipe_trains_on_c_bands_of_any_depth(dtype, channels):
+    """The fine-tune recipe's RandAugment and RandomErasing on 16-bit and
+    float bands: the 8-bit-only operations leave, the erasing and the
+    padding fill with the images' means, and a pipeline run keeps the
+    dtype and the full 16-bit range."""
+    import numpy as np
+    cfg = Config.fromfile(CONFIGS['cls'])
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        changes = set_image_channels(cfg, channels, [300.] * channels,
+                                     [20.] * channels, dtype)
+        assert channel_problems(cfg) == []
+    for name in ('Invert', 'Posterize', 'Solarize', 'SolarizeAdd',
+                 'Brightness', 'Sharpness'):
+        assert any(c.startswith(f'train_dataloader: {name} removed (') and
+                   c.endswith(f'; the images are {dtype})') for c in changes)
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    rand, erasing = pipeline[3], pipeline[4]
+    kept = {p['type'] for p in rand['policies']}
+    assert kept == {'Rotate', 'Shear', 'Translate'}  # the geometric ones
+    assert rand['hparams']['pad_val'] == (
+        [300] * channels if dtype == 'uint16' else [300.] * channels)
+    assert erasing['type'] == 'AnyChannelRandomErasing'
+    assert (erasing['fill_color'], erasing['fill_std']) == (
+        [300.] * channels, [20.] * channels)
+    rng = np.random.default_rng(0)
+    img = (rng.integers(256, 65535, (64, 80, channels)).astype(np.uint16)
+           if dtype == 'uint16' else
+           rng.random((64, 80, channels)).astype(np.float32) * 1000)
+    out = _run_train_pipeline(cfg, img)
+    assert tuple(out.shape) == (channels, 224, 224)
+    assert str(out.dtype) == f'torch.{dtype}'
+    assert float(out.float().max()) > 300  # not clipped to 8 bits
+
+
+def test_the_8_bit_operations_stay_for_8_bit_bands():
+    cfg = Config.fromfile(CONFIGS['cls'])
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        changes = set_image_channels(cfg, 4, [100.] * 4, [20.] * 4, 'uint8')
+        assert channel_problems(cfg) == []
+    assert not any('Posterize' in c for c in changes)
+    policies = cfg.train_dataloader.dataset.pipeline[3]['policies']
+    assert {'Posterize', 'Solarize', 'Invert', 'Brightness'} <= {
+        p['type'] for p in policies}
+    assert cfg.train_dataloader.dataset.pipeline[4]['type'] == \
+        'AnyChannelRandomErasing'
+
+
+def test_image_stats_carry_the_dtype(tmp_path):
+    path = tmp_path / 'stats.json'
+    path.write_text(json.dumps(dict(channels=1, dtype='uint16', mean=[3.],
+                                    std=[2.])))
+    assert read_image_stats(str(path))['dtype'] == 'uint16'
+    path.write_text(json.dumps(dict(channels=1, mean=[3.], std=[2.])))
+    assert read_image_stats(str(path))['dtype'] is None
