@@ -37,8 +37,9 @@ from ..utils.errors import reported
 from .channel_checks import RGB_ONLY, bare_type, is_auto_augment, policies
 from .config_datasets import DATALOADERS
 
-__all__ = ['ImageStatsError', 'read_image_stats', 'apply_image_stats',
-           'adapt_pipeline', 'adapt_preprocessor', 'set_image_channels']
+__all__ = ['EIGHT_BIT_ONLY', 'ImageStatsError', 'read_image_stats',
+           'apply_image_stats', 'adapt_pipeline', 'adapt_preprocessor',
+           'set_image_channels']
 
 #: The loaders :func:`adapt_pipeline` replaces by ``LoadAnyImageFromFile``.
 COLOUR_LOADERS = ('LoadImageFromFile', 'CheckedLoadImageFromFile',

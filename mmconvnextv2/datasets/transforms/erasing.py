@@ -6,9 +6,9 @@ mmpretrain's ``RandomErasing`` fills its patch with three 8-bit values.
 channels and dtype: ``mode='const'`` with ``fill_color``; ``'rand'`` with
 a normal draw around ``fill_color`` of spread ``fill_std`` or, without
 ``fill_std``, a uniform draw over the image's own range. Integer images
-are clipped to their dtype's range. :func:`~..channel_configs.
-set_image_channels` puts it in place of ``RandomErasing`` with the
-images' means and stds.
+are clipped to their dtype's range.
+:func:`~mmconvnextv2.datasets.channel_configs.set_image_channels` puts it
+in place of ``RandomErasing`` with the images' means and stds.
 """
 from numbers import Number
 from typing import List, Optional, Sequence, Union
